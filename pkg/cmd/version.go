@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/version"
+)
+
+// VersionOptions are the inputs of `kubectl eksiam version`.
+type VersionOptions struct {
+	Output string
+	genericiooptions.IOStreams
+}
+
+// NewCmdVersion returns `kubectl eksiam version`.
+func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &VersionOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of kubectl-eksiam",
+		Long: `Print the version of kubectl-eksiam. It contacts no cluster.
+
+Exit codes: 0 printed; 2 bad flags.`,
+		Example: `  # Print the version
+  kubectl eksiam version
+
+  # Print it as JSON
+  kubectl eksiam version -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml.")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *VersionOptions) Validate() error {
+	if o.Output != "" && o.Output != "json" && o.Output != "yaml" {
+		return cmdutil.UsageErrorf("unknown output format %q: allowed formats are json, yaml", o.Output)
+	}
+	return nil
+}
+
+// Run prints the version.
+func (o *VersionOptions) Run() error {
+	v := version.Get()
+	if o.Output == "" {
+		_, err := fmt.Fprintf(o.Out, "kubectl-eksiam %s (commit %s, built %s, %s, %s)\n",
+			v.Version, orUnknown(v.Commit), orUnknown(v.Date), v.GoVersion, v.Platform)
+		return err
+	}
+	report := &v1alpha1.VersionReport{Version: v.Version, Commit: v.Commit, Date: v.Date, GoVersion: v.GoVersion, Platform: v.Platform}
+	v1alpha1.SetKind(report, "Version")
+	return output.PrintObject(o.Out, o.Output, report)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

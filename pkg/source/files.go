@@ -1,0 +1,211 @@
+// Package source reads one snapshot of the objects kubectl-eksiam reasons about: from
+// a cluster with paged, concurrent LISTs, or from files written by kubectl get.
+package source
+
+import (
+	"fmt"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/resource"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/resources"
+)
+
+// Warning is something about the input a reader of the answer should know.
+type Warning struct {
+	Reason  string
+	Message string
+}
+
+// Files is what was read from -f inputs.
+type Files struct {
+	RBAC rbac.Snapshot
+	// CRDs found in the input, as resources a RESTMapper can resolve.
+	CRDs []CRD
+	// Counts of objects read by kind (RBAC kinds and CustomResourceDefinition).
+	Counts   map[string]int
+	Warnings []Warning
+}
+
+// CRD is a custom resource type declared in the input.
+type CRD struct {
+	Group    string
+	Version  string
+	Resource resources.APIResource
+}
+
+// Discovery returns the built-in resource table extended with the input's CRDs.
+func (f *Files) Discovery() (*resources.Discovery, error) {
+	d, err := resources.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range f.CRDs {
+		d.Add(c.Group, c.Version, c.Resource)
+	}
+	return d, nil
+}
+
+type objectKey struct{ kind, namespace, name string }
+
+// ReadFiles reads Kubernetes objects from files, directories (recursively when
+// recursive is set) and "-" (standard input), in any form kubectl get -o yaml|json
+// writes: single objects, List objects, multi-document YAML. It contacts no cluster.
+// Objects of kinds kubectl-eksiam does not use are skipped. The same object given twice
+// is read once; the last one wins, with a warning.
+func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive bool) (*Files, error) {
+	r := resource.NewBuilder(getter).
+		Local().
+		Unstructured().
+		FilenameParam(false, &resource.FilenameOptions{Filenames: filenames, Recursive: recursive}).
+		Flatten().
+		Do()
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+
+	out := &Files{Counts: map[string]int{}}
+	// Where each RBAC object was read from, and its index in its list.
+	seen := map[objectKey]string{}
+	position := map[objectKey]int{}
+	add := func(key objectKey, source string) (idx int, dup bool) {
+		if prev, ok := seen[key]; ok {
+			out.Warnings = append(out.Warnings, Warning{Reason: "DuplicateObject",
+				Message: fmt.Sprintf("%s %s appears more than once in the input (%s, %s): using the last", key.kind, nsName(key), prev, source)})
+			return position[key], true
+		}
+		seen[key] = source
+		return 0, false
+	}
+
+	err := r.Visit(func(info *resource.Info, err error) error {
+		if err != nil {
+			return err
+		}
+		u, ok := info.Object.(*unstructured.Unstructured)
+		if !ok {
+			return nil
+		}
+		gvk := u.GroupVersionKind()
+		key := objectKey{kind: gvk.Kind, namespace: u.GetNamespace(), name: u.GetName()}
+		where := func(err error) error {
+			return fmt.Errorf("%s: %s %s: %w", info.Source, gvk.Kind, nsName(key), err)
+		}
+		switch {
+		case gvk.Group == rbacv1.GroupName:
+			if key.name == "" {
+				return where(fmt.Errorf("metadata.name is missing"))
+			}
+			idx, dup := add(key, info.Source)
+			var n int
+			var err error
+			switch gvk.Kind {
+			case "ClusterRole":
+				n, err = put(&out.RBAC.ClusterRoles, u, idx, dup)
+			case "ClusterRoleBinding":
+				n, err = put(&out.RBAC.ClusterRoleBindings, u, idx, dup)
+			case "Role":
+				n, err = put(&out.RBAC.Roles, u, idx, dup, requireNamespace)
+			case "RoleBinding":
+				n, err = put(&out.RBAC.RoleBindings, u, idx, dup, requireNamespace)
+			default:
+				return nil
+			}
+			if err != nil {
+				return where(err)
+			}
+			position[key] = n
+			if !dup {
+				out.Counts[gvk.Kind]++
+			}
+		case gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition":
+			crd, err := crdFrom(u)
+			if err != nil {
+				return where(err)
+			}
+			out.CRDs = append(out.CRDs, crd)
+			out.Counts[gvk.Kind]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func nsName(k objectKey) string {
+	if k.namespace == "" {
+		return k.name
+	}
+	return k.namespace + "/" + k.name
+}
+
+type objectCheck func(namespace string) error
+
+func requireNamespace(ns string) error {
+	if ns == "" {
+		return fmt.Errorf("metadata.namespace is missing")
+	}
+	return nil
+}
+
+// put converts u into the typed object T and appends it to *list, or replaces the
+// element at idx when dup is set. It returns the element's index.
+func put[T any, P interface {
+	*T
+	GetNamespace() string
+}](list *[]T, u *unstructured.Unstructured, idx int, dup bool, checks ...objectCheck) (int, error) {
+	var obj T
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), &obj); err != nil {
+		return 0, err
+	}
+	for _, check := range checks {
+		if err := check(P(&obj).GetNamespace()); err != nil {
+			return 0, err
+		}
+	}
+	if dup {
+		(*list)[idx] = obj
+		return idx, nil
+	}
+	*list = append(*list, obj)
+	return len(*list) - 1, nil
+}
+
+// crdFrom reads the parts of a CustomResourceDefinition a RESTMapper needs.
+func crdFrom(u *unstructured.Unstructured) (CRD, error) {
+	group, _, _ := unstructured.NestedString(u.Object, "spec", "group")
+	plural, _, _ := unstructured.NestedString(u.Object, "spec", "names", "plural")
+	singular, _, _ := unstructured.NestedString(u.Object, "spec", "names", "singular")
+	kind, _, _ := unstructured.NestedString(u.Object, "spec", "names", "kind")
+	short, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "names", "shortNames")
+	scope, _, _ := unstructured.NestedString(u.Object, "spec", "scope")
+	versions, _, _ := unstructured.NestedSlice(u.Object, "spec", "versions")
+	if group == "" || plural == "" || kind == "" {
+		return CRD{}, fmt.Errorf("spec.group, spec.names.plural and spec.names.kind are required")
+	}
+	version := ""
+	for _, v := range versions {
+		m, _ := v.(map[string]any)
+		name, _ := m["name"].(string)
+		served, _ := m["served"].(bool)
+		storage, _ := m["storage"].(bool)
+		if served && (version == "" || storage) {
+			version = name
+		}
+	}
+	if version == "" {
+		return CRD{}, fmt.Errorf("spec.versions has no served version")
+	}
+	if singular == "" {
+		singular = strings.ToLower(kind)
+	}
+	return CRD{Group: group, Version: version, Resource: resources.APIResource{
+		Name: plural, SingularName: singular, Kind: kind, ShortNames: short, Namespaced: scope != "Cluster",
+	}}, nil
+}
