@@ -97,7 +97,6 @@ func FromServer(version string, groups []*metav1.APIGroup, lists []*metav1.APIRe
 	return d
 }
 
-
 // Add appends a group version's resources (for example from a CustomResourceDefinition)
 // unless the group already serves a resource of that name.
 func (d *Discovery) Add(group, version string, r APIResource) {
