@@ -313,7 +313,7 @@ func (o *WhoCanOptions) query(mapper meta.RESTMapper, offline bool) (*rbac.Query
 		if offline && errors.As(err, &nf) {
 			return nil, report, cmdutil.UsageErrorf("no resource type %q in the built-in table of Kubernetes resources or in the input: for a custom resource, add its CustomResourceDefinition to the -f input", nf.Arg)
 		}
-		return nil, report, cmdutil.WithCode(cmdutil.ExitError, err)
+		return nil, report, fmt.Errorf("cannot resolve resource type %q: %w", o.ResourceArg, err)
 	}
 	q.APIGroup, q.Resource, q.Subresource, q.Name = res.Group, res.Resource, o.Subresource, o.ResourceName
 	// userextras/<key>[/<value>]: the key is the subresource, the value the name.
