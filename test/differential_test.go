@@ -264,7 +264,13 @@ func TestWhoCanAgreesWithSubjectAccessReview(t *testing.T) {
 	}
 	t.Logf("seed %d (set EKSIAM_DIFF_SEED to replay)", seed)
 	r := rand.New(rand.NewPCG(seed, 1))
-	ensureWidgetsCRD(ctx, t, shared.admin)
+	// A control plane of its own: the scenarios grant far and wide.
+	cl, err := startCluster(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.stop)
+	ensureWidgetsCRD(ctx, t, cl)
 
 	cacheDir := t.TempDir()
 	st := &diffStats{}
@@ -273,11 +279,11 @@ func TestWhoCanAgreesWithSubjectAccessReview(t *testing.T) {
 	for round := range rounds {
 		prefix := fmt.Sprintf("d%d", round)
 		sc := genScenario(r, prefix)
-		sc.apply(ctx, t, shared.client, prefix)
+		sc.apply(ctx, t, cl.client, prefix)
 		allNamespaces = append(allNamespaces, sc.namespaces...)
 		dump := filepath.Join(t.TempDir(), "rbac.yaml")
-		dumpRBAC(t, shared.kubeconfig, dump)
-		cs := listCandidates(ctx, t, shared.client)
+		dumpRBAC(t, cl.kubeconfig, dump)
+		cs := listCandidates(ctx, t, cl.client)
 
 		queries := make([]query, queriesPerRound)
 		for i := range queries {
@@ -295,8 +301,8 @@ func TestWhoCanAgreesWithSubjectAccessReview(t *testing.T) {
 					}
 				}
 				st.queries.Add(1)
-				live := inProcess(gctx, shared.kubeconfig, cacheDir, append(slices.Clone(q.args), "-o", "json")...)
-				offline := inProcess(gctx, shared.kubeconfig, cacheDir, append(slices.Clone(q.args), "-o", "json", "-f", dump)...)
+				live := inProcess(gctx, cl.kubeconfig, cacheDir, append(slices.Clone(q.args), "-o", "json")...)
+				offline := inProcess(gctx, cl.kubeconfig, cacheDir, append(slices.Clone(q.args), "-o", "json", "-f", dump)...)
 				var liveReport, offlineReport v1alpha1.WhoCanReport
 				for _, x := range []struct {
 					name   string
@@ -325,7 +331,7 @@ func TestWhoCanAgreesWithSubjectAccessReview(t *testing.T) {
 					mismatch("live and offline reports differ (-live +offline):\n%s", d)
 				}
 				// Now the truth, from the API server.
-				want, err := truth(gctx, shared.client, q, cs, st)
+				want, err := truth(gctx, cl.client, q, cs, st)
 				if err != nil {
 					return err
 				}
@@ -358,8 +364,8 @@ func TestWhoCanAgreesWithSubjectAccessReview(t *testing.T) {
 		for i := 0; i < len(queries); i += 20 {
 			q := queries[i]
 			args := append(slices.Clone(q.args), "-o", "json")
-			want := inProcess(ctx, shared.kubeconfig, cacheDir, args...)
-			got := plugin(t, shared.kubeconfig, nil, args...)
+			want := inProcess(ctx, cl.kubeconfig, cacheDir, args...)
+			got := plugin(t, cl.kubeconfig, nil, args...)
 			st.pluginRuns.Add(1)
 			if got.code != want.code || got.stdout != want.stdout {
 				t.Errorf("kubectl eksiam %s: the plugin binary and the in-process command disagree:\nplugin: %s\nin-process: %s", strings.Join(args, " "), got, want)

@@ -17,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 )
 
 // A generated RBAC scenario: random roles and bindings over a small vocabulary that
@@ -247,9 +246,9 @@ func waitAllowed(ctx context.Context, t *testing.T, c kubernetes.Interface, spec
 // ensureWidgetsCRD installs a namespaced custom resource (widgets.example.com, short
 // name wd, with a scale subresource) so queries exercise group-qualified resolution
 // of resources that only discovery knows.
-func ensureWidgetsCRD(ctx context.Context, t *testing.T, config *rest.Config) {
+func ensureWidgetsCRD(ctx context.Context, t *testing.T, cl *cluster) {
 	t.Helper()
-	c, err := apiextensionsclient.NewForConfig(config)
+	c, err := apiextensionsclient.NewForConfig(cl.admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +269,7 @@ func ensureWidgetsCRD(ctx context.Context, t *testing.T, config *rest.Config) {
 		t.Fatal(err)
 	}
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		lists, err := shared.client.Discovery().ServerResourcesForGroupVersion("example.com/v1")
+		lists, err := cl.client.Discovery().ServerResourcesForGroupVersion("example.com/v1")
 		if err != nil {
 			return false, nil
 		}

@@ -163,16 +163,27 @@ func (o *WhoCanOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobr
 		o.ResourceArg, o.ResourceName, _ = strings.Cut(args[1], "/")
 	}
 
+	o.Getter = f
+	if fl := cmd.Flag("namespace"); fl != nil && fl.Changed {
+		o.NamespaceSet = true
+		o.Namespace = fl.Value.String()
+	}
+	if len(o.Filenames) > 0 {
+		// Offline, the kubeconfig only supplies the default namespace: a missing or
+		// broken one must not stop an answer from files.
+		if !o.NamespaceSet && !o.AllNamespaces {
+			ns, _, err := f.ToRawKubeConfigLoader().Namespace()
+			if err != nil {
+				fmt.Fprintf(o.ErrOut, "Warning: cannot read the namespace from the kubeconfig (%v): using \"default\"\n", cmdutil.Message(err))
+				ns = "default"
+			}
+			o.Namespace = ns
+		}
+		return nil
+	}
 	var err error
 	if o.Namespace, _, err = f.ToRawKubeConfigLoader().Namespace(); err != nil {
 		return err
-	}
-	if fl := cmd.Flag("namespace"); fl != nil && fl.Changed {
-		o.NamespaceSet = true
-	}
-	o.Getter = f
-	if len(o.Filenames) > 0 {
-		return nil
 	}
 	config, err := f.ToRESTConfig()
 	if err != nil {
@@ -366,7 +377,7 @@ func newWhoCanReport(q v1alpha1.WhoCanQuery, res *rbac.Result) *v1alpha1.WhoCanR
 			s.Namespaces = []string{}
 		}
 		for _, g := range sa.Grants {
-			vg := v1alpha1.Grant{Binding: objectRef(g.Binding), Role: objectRef(g.Role), Scope: v1alpha1.ScopeCluster, Rule: g.Rule, BoundAs: g.BoundAs}
+			vg := v1alpha1.Grant{Binding: objectRef(g.Binding), Role: objectRef(g.Role), Scope: v1alpha1.ScopeCluster, Rule: *g.Rule, BoundAs: g.BoundAs}
 			if g.Namespace != "" {
 				vg.Scope, vg.Namespace = v1alpha1.ScopeNamespace, g.Namespace
 			}
@@ -401,8 +412,8 @@ func (o *WhoCanOptions) print(r *v1alpha1.WhoCanReport) error {
 	for _, s := range r.Subjects {
 		row := []string{s.Kind, s.Name, s.Namespace, scopeCell(&s, wide)}
 		if wide {
-			row = append(row, grantsCell(s.Grants, func(g v1alpha1.Grant) v1alpha1.ObjectRef { return g.Binding }),
-				grantsCell(s.Grants, func(g v1alpha1.Grant) v1alpha1.ObjectRef { return g.Role }))
+			bindings, roles := grantCells(s.Grants)
+			row = append(row, bindings, roles)
 		}
 		t.Append(row...)
 	}
@@ -421,20 +432,30 @@ func scopeCell(s *v1alpha1.Subject, wide bool) string {
 	return strings.Join(s.Namespaces, ",")
 }
 
-func grantsCell(grants []v1alpha1.Grant, pick func(v1alpha1.Grant) v1alpha1.ObjectRef) string {
-	var refs []string
+// grantCells lists each distinct binding and the role it grants, in grant order, so
+// that the n-th entry of BINDINGS goes with the n-th entry of ROLES.
+func grantCells(grants []v1alpha1.Grant) (bindings, roles string) {
+	type pair struct{ binding, role string }
+	var pairs []pair
 	for _, g := range grants {
-		ref := pick(g)
-		s := ref.Kind + "/" + ref.Name
-		if ref.Namespace != "" {
-			s = ref.Kind + "/" + ref.Namespace + "/" + ref.Name
-		}
-		if !slices.Contains(refs, s) {
-			refs = append(refs, s)
+		p := pair{refString(g.Binding), refString(g.Role)}
+		if !slices.Contains(pairs, p) {
+			pairs = append(pairs, p)
 		}
 	}
-	if len(refs) == 0 {
-		return "<none>"
+	if len(pairs) == 0 {
+		return "<none>", "<none>"
 	}
-	return strings.Join(refs, ",")
+	var b, r []string
+	for _, p := range pairs {
+		b, r = append(b, p.binding), append(r, p.role)
+	}
+	return strings.Join(b, ","), strings.Join(r, ",")
+}
+
+func refString(ref v1alpha1.ObjectRef) string {
+	if ref.Namespace != "" {
+		return ref.Kind + "/" + ref.Namespace + "/" + ref.Name
+	}
+	return ref.Kind + "/" + ref.Name
 }

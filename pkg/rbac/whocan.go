@@ -94,8 +94,9 @@ type Grant struct {
 	Role    ObjectRef
 	// Namespace the grant applies in; "" means cluster-wide (a ClusterRoleBinding).
 	Namespace string
-	// Rule is the first rule of the role that allows the request.
-	Rule rbacv1.PolicyRule
+	// Rule is the first rule of the role that allows the request. It points into the
+	// Snapshot the Index was built from.
+	Rule *rbacv1.PolicyRule
 	// BoundAs is the subject as the binding writes it, when that differs from the
 	// identity it names: a User subject naming a service account, or a ServiceAccount
 	// subject whose namespace defaults to the RoleBinding's.
@@ -121,7 +122,7 @@ type Warning struct {
 }
 
 type boundSubject struct {
-	id      Subject
+	id      int32 // index into Index.subjects
 	boundAs *rbacv1.Subject
 }
 
@@ -145,6 +146,10 @@ type role struct {
 // Index is a Snapshot prepared for many queries: roles resolved, bindings grouped by
 // the role they grant, subjects resolved to identities. It is safe for concurrent use.
 type Index struct {
+	// subjects are every identity some binding names, sorted with CompareSubjects, so
+	// that a query collects subjects by index and needs no sorting or hashing.
+	subjects       []Subject
+	superuser      int32              // index of system:masters in subjects
 	clusterRoles   []*role            // ClusterRoles some binding refers to, by name
 	roles          map[string][]*role // Roles some RoleBinding refers to, by namespace
 	roleNamespaces []string           // keys of roles, sorted
@@ -174,6 +179,17 @@ func NewIndex(s *Snapshot) *Index {
 
 	ix := &Index{roles: map[string][]*role{}}
 	used := map[*role]bool{}
+	ids := map[Subject]int32{}
+	var bindings []*binding
+	intern := func(s Subject) int32 {
+		id, ok := ids[s]
+		if !ok {
+			id = int32(len(ix.subjects))
+			ids[s] = id
+			ix.subjects = append(ix.subjects, s)
+		}
+		return id
+	}
 	warn := func(w Warning) { ix.warnings = append(ix.warnings, w) }
 	newBinding := func(ref ObjectRef, subjects []rbacv1.Subject) *binding {
 		b := &binding{ref: ref}
@@ -185,12 +201,13 @@ func NewIndex(s *Snapshot) *Index {
 					Message: fmt.Sprintf("%s: subject %d %s and matches nobody", ref, i, reason)})
 				continue
 			}
-			bs := boundSubject{id: id}
+			bs := boundSubject{id: intern(id)}
 			if s.Kind != id.Kind || (s.Kind == rbacv1.ServiceAccountKind && s.Namespace == "") {
 				bs.boundAs = s
 			}
 			b.subjects = append(b.subjects, bs)
 		}
+		bindings = append(bindings, b)
 		return b
 	}
 	dangling := func(ref ObjectRef, roleRef rbacv1.RoleRef, roleNS string) {
@@ -266,6 +283,28 @@ func NewIndex(s *Snapshot) *Index {
 	}
 	slices.Sort(ix.roleNamespaces)
 	slices.SortStableFunc(ix.warnings, compareWarnings)
+
+	// Number subjects in output order.
+	masters := Subject{Kind: rbacv1.GroupKind, Name: SuperuserGroup}
+	intern(masters)
+	order := make([]int32, len(ix.subjects))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return CompareSubjects(ix.subjects[a], ix.subjects[b]) })
+	renumber := make([]int32, len(order))
+	sorted := make([]Subject, len(order))
+	for newID, oldID := range order {
+		renumber[oldID] = int32(newID)
+		sorted[newID] = ix.subjects[oldID]
+	}
+	ix.subjects = sorted
+	ix.superuser = renumber[ids[masters]]
+	for _, b := range bindings {
+		for i := range b.subjects {
+			b.subjects[i].id = renumber[b.subjects[i].id]
+		}
+	}
 	return ix
 }
 
@@ -282,15 +321,15 @@ func compareWarnings(a, b Warning) int {
 // WhoCan lists every subject allowed to make the request in q, with the grants that
 // allow it. The group system:masters is always listed, marked Superuser.
 func (ix *Index) WhoCan(q Query) Result {
-	acc := map[Subject]*SubjectAccess{}
+	// grants[id] collects the grants of subject id; most queries touch few subjects.
+	grants := make([][]Grant, len(ix.subjects))
+	found := 0
 	add := func(b *binding, r *role, rule int, ns string) {
 		for _, s := range b.subjects {
-			sa := acc[s.id]
-			if sa == nil {
-				sa = &SubjectAccess{Subject: s.id}
-				acc[s.id] = sa
+			if grants[s.id] == nil {
+				found++
 			}
-			sa.Grants = append(sa.Grants, Grant{Binding: b.ref, Role: r.ref, Namespace: ns, Rule: r.rules[rule], BoundAs: s.boundAs})
+			grants[s.id] = append(grants[s.id], Grant{Binding: b.ref, Role: r.ref, Namespace: ns, Rule: &r.rules[rule], BoundAs: s.boundAs})
 		}
 	}
 
@@ -341,20 +380,17 @@ func (ix *Index) WhoCan(q Query) Result {
 		}
 	}
 
-	masters := Subject{Kind: rbacv1.GroupKind, Name: SuperuserGroup}
-	if acc[masters] == nil {
-		acc[masters] = &SubjectAccess{Subject: masters}
-	}
-	acc[masters].Superuser = true
-
-	res := Result{Subjects: make([]SubjectAccess, 0, len(acc))}
-	for _, sa := range acc {
-		slices.SortFunc(sa.Grants, compareGrants)
+	res := Result{Subjects: make([]SubjectAccess, 0, found+1)}
+	for id, gs := range grants {
+		superuser := int32(id) == ix.superuser
+		if gs == nil && !superuser {
+			continue
+		}
+		slices.SortFunc(gs, compareGrants)
 		// A binding that names the same identity twice grants it once.
-		sa.Grants = slices.CompactFunc(sa.Grants, func(a, b Grant) bool { return compareGrants(a, b) == 0 })
-		res.Subjects = append(res.Subjects, *sa)
+		gs = slices.CompactFunc(gs, func(a, b Grant) bool { return compareGrants(a, b) == 0 })
+		res.Subjects = append(res.Subjects, SubjectAccess{Subject: ix.subjects[id], Superuser: superuser, Grants: gs})
 	}
-	slices.SortFunc(res.Subjects, func(a, b SubjectAccess) int { return CompareSubjects(a.Subject, b.Subject) })
 
 	for _, w := range ix.warnings {
 		if w.namespace == "" || (!clusterLevel && (q.AllNamespaces || w.namespace == q.Namespace)) {

@@ -151,10 +151,10 @@ func TestWhoCan(t *testing.T) {
 		},
 	}
 	aliceInA := SubjectAccess{Subject: user("alice"), Grants: []Grant{{
-		Binding: rbRef("team-a", "alice-role"), Role: roleRef("team-a", "pod-reader"), Namespace: "team-a", Rule: ruleGetPods,
+		Binding: rbRef("team-a", "alice-role"), Role: roleRef("team-a", "pod-reader"), Namespace: "team-a", Rule: &ruleGetPods,
 	}}}
 	bobInA := SubjectAccess{Subject: user("bob"), Grants: []Grant{{
-		Binding: rbRef("team-a", "bob-clusterrole"), Role: crRef("pod-reader"), Namespace: "team-a", Rule: ruleGetPods,
+		Binding: rbRef("team-a", "bob-clusterrole"), Role: crRef("pod-reader"), Namespace: "team-a", Rule: &ruleGetPods,
 	}}}
 
 	clusterWide := &Snapshot{
@@ -170,7 +170,7 @@ func TestWhoCan(t *testing.T) {
 		},
 	}
 	carolPods := SubjectAccess{Subject: user("carol"), Grants: []Grant{{
-		Binding: crbRef("carol-pods"), Role: crRef("pod-reader"), Rule: ruleGetPods,
+		Binding: crbRef("carol-pods"), Role: crRef("pod-reader"), Rule: &ruleGetPods,
 	}}}
 
 	// Bindings across namespaces for AllNamespaces.
@@ -213,7 +213,7 @@ func TestWhoCan(t *testing.T) {
 		},
 	}
 	okInA := SubjectAccess{Subject: user("ok"), Grants: []Grant{{
-		Binding: rbRef("team-a", "good"), Role: roleRef("team-a", "pod-reader"), Namespace: "team-a", Rule: ruleGetPods,
+		Binding: rbRef("team-a", "good"), Role: roleRef("team-a", "pod-reader"), Namespace: "team-a", Rule: &ruleGetPods,
 	}}}
 	clusterDanglingWarnings := []Warning{
 		{Reason: ReasonUnsupportedRoleRef, Object: crbRef("bad-kind")},
@@ -244,7 +244,7 @@ func TestWhoCan(t *testing.T) {
 		},
 	}
 	filledUser := SubjectAccess{Subject: user("filled-user"), Grants: []Grant{{
-		Binding: crbRef("agg-filled"), Role: crRef("agg-filled"), Rule: ruleGetPods,
+		Binding: crbRef("agg-filled"), Role: crRef("agg-filled"), Rule: &ruleGetPods,
 	}}}
 
 	subjects := &Snapshot{
@@ -270,10 +270,10 @@ func TestWhoCan(t *testing.T) {
 		},
 	}
 	podsCRB := func(binding string, boundAs *rbacv1.Subject) Grant {
-		return Grant{Binding: crbRef(binding), Role: crRef("pod-reader"), Rule: ruleGetPods, BoundAs: boundAs}
+		return Grant{Binding: crbRef(binding), Role: crRef("pod-reader"), Rule: &ruleGetPods, BoundAs: boundAs}
 	}
 	podsRB := func(binding string, boundAs *rbacv1.Subject) Grant {
-		return Grant{Binding: rbRef("team-a", binding), Role: roleRef("team-a", "pod-reader"), Namespace: "team-a", Rule: ruleGetPods, BoundAs: boundAs}
+		return Grant{Binding: rbRef("team-a", binding), Role: roleRef("team-a", "pod-reader"), Namespace: "team-a", Rule: &ruleGetPods, BoundAs: boundAs}
 	}
 	subjectsGroupRows := []SubjectAccess{
 		{Subject: group(AuthenticatedGroup), Grants: []Grant{podsCRB("groups", nil)}},
@@ -310,7 +310,7 @@ func TestWhoCan(t *testing.T) {
 		},
 	}
 	dupGrant := func(binding string, boundAs *rbacv1.Subject) Grant {
-		return Grant{Binding: rbRef("team-a", binding), Role: roleRef("team-a", "pod-reader"), Namespace: "team-a", Rule: ruleGetPods, BoundAs: boundAs}
+		return Grant{Binding: rbRef("team-a", binding), Role: roleRef("team-a", "pod-reader"), Namespace: "team-a", Rule: &ruleGetPods, BoundAs: boundAs}
 	}
 
 	firstRule := &Snapshot{
@@ -392,23 +392,23 @@ func TestWhoCan(t *testing.T) {
 			name: "clusterrolebinding grants a cluster-scoped resource",
 			snap: clusterWide, q: qListNodes,
 			want: Result{Subjects: withMasters(SubjectAccess{Subject: user("carol"), Grants: []Grant{{
-				Binding: crbRef("carol-nodes"), Role: crRef("node-reader"), Rule: ruleListNodes,
+				Binding: crbRef("carol-nodes"), Role: crRef("node-reader"), Rule: &ruleListNodes,
 			}}})},
 		},
 		{
 			name: "clusterrolebinding grants a non-resource URL to well-known groups",
 			snap: clusterWide, q: qHealthz,
 			want: Result{Subjects: withMasters(
-				SubjectAccess{Subject: group(AuthenticatedGroup), Grants: []Grant{{Binding: crbRef("health"), Role: crRef("health"), Rule: ruleGetHealthz}}},
-				SubjectAccess{Subject: group(UnauthenticatedGroup), Grants: []Grant{{Binding: crbRef("health"), Role: crRef("health"), Rule: ruleGetHealthz}}},
+				SubjectAccess{Subject: group(AuthenticatedGroup), Grants: []Grant{{Binding: crbRef("health"), Role: crRef("health"), Rule: &ruleGetHealthz}}},
+				SubjectAccess{Subject: group(UnauthenticatedGroup), Grants: []Grant{{Binding: crbRef("health"), Role: crRef("health"), Rule: &ruleGetHealthz}}},
 			)},
 		},
 		{
 			name: "non-resource prefix rule grants a deeper path",
 			snap: clusterWide, q: Query{Attributes: Attributes{Verb: "get", Path: "/healthz/etcd"}},
 			want: Result{Subjects: withMasters(
-				SubjectAccess{Subject: group(AuthenticatedGroup), Grants: []Grant{{Binding: crbRef("health"), Role: crRef("health"), Rule: ruleGetHealthz}}},
-				SubjectAccess{Subject: group(UnauthenticatedGroup), Grants: []Grant{{Binding: crbRef("health"), Role: crRef("health"), Rule: ruleGetHealthz}}},
+				SubjectAccess{Subject: group(AuthenticatedGroup), Grants: []Grant{{Binding: crbRef("health"), Role: crRef("health"), Rule: &ruleGetHealthz}}},
+				SubjectAccess{Subject: group(UnauthenticatedGroup), Grants: []Grant{{Binding: crbRef("health"), Role: crRef("health"), Rule: &ruleGetHealthz}}},
 			)},
 		},
 		{
@@ -423,14 +423,14 @@ func TestWhoCan(t *testing.T) {
 			snap: multi, q: qGetPodsAll,
 			want: Result{Subjects: withMasters(
 				SubjectAccess{Subject: user("alice"), Grants: []Grant{
-					{Binding: rbRef("team-a", "alice"), Role: roleRef("team-a", "pods"), Namespace: "team-a", Rule: ruleGetPods},
-					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: ruleAll},
-					{Binding: rbRef("team-b", "alice-cr"), Role: crRef("pod-reader"), Namespace: "team-b", Rule: ruleGetPods},
-					{Binding: rbRef("team-c", "alice"), Role: roleRef("team-c", "pods"), Namespace: "team-c", Rule: ruleGetPods},
+					{Binding: rbRef("team-a", "alice"), Role: roleRef("team-a", "pods"), Namespace: "team-a", Rule: &ruleGetPods},
+					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: &ruleAll},
+					{Binding: rbRef("team-b", "alice-cr"), Role: crRef("pod-reader"), Namespace: "team-b", Rule: &ruleGetPods},
+					{Binding: rbRef("team-c", "alice"), Role: roleRef("team-c", "pods"), Namespace: "team-c", Rule: &ruleGetPods},
 				}},
 				SubjectAccess{Subject: user("root"), Grants: []Grant{
-					{Binding: crbRef("admins"), Role: crRef("admin"), Rule: ruleAll},
-					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: ruleAll},
+					{Binding: crbRef("admins"), Role: crRef("admin"), Rule: &ruleAll},
+					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: &ruleAll},
 				}},
 			)},
 		},
@@ -439,14 +439,14 @@ func TestWhoCan(t *testing.T) {
 			snap: multi, q: qGetPodsAllNsA,
 			want: Result{Subjects: withMasters(
 				SubjectAccess{Subject: user("alice"), Grants: []Grant{
-					{Binding: rbRef("team-a", "alice"), Role: roleRef("team-a", "pods"), Namespace: "team-a", Rule: ruleGetPods},
-					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: ruleAll},
-					{Binding: rbRef("team-b", "alice-cr"), Role: crRef("pod-reader"), Namespace: "team-b", Rule: ruleGetPods},
-					{Binding: rbRef("team-c", "alice"), Role: roleRef("team-c", "pods"), Namespace: "team-c", Rule: ruleGetPods},
+					{Binding: rbRef("team-a", "alice"), Role: roleRef("team-a", "pods"), Namespace: "team-a", Rule: &ruleGetPods},
+					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: &ruleAll},
+					{Binding: rbRef("team-b", "alice-cr"), Role: crRef("pod-reader"), Namespace: "team-b", Rule: &ruleGetPods},
+					{Binding: rbRef("team-c", "alice"), Role: roleRef("team-c", "pods"), Namespace: "team-c", Rule: &ruleGetPods},
 				}},
 				SubjectAccess{Subject: user("root"), Grants: []Grant{
-					{Binding: crbRef("admins"), Role: crRef("admin"), Rule: ruleAll},
-					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: ruleAll},
+					{Binding: crbRef("admins"), Role: crRef("admin"), Rule: &ruleAll},
+					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: &ruleAll},
 				}},
 			)},
 		},
@@ -455,12 +455,12 @@ func TestWhoCan(t *testing.T) {
 			snap: multi, q: qGetPodsB,
 			want: Result{Subjects: withMasters(
 				SubjectAccess{Subject: user("alice"), Grants: []Grant{
-					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: ruleAll},
-					{Binding: rbRef("team-b", "alice-cr"), Role: crRef("pod-reader"), Namespace: "team-b", Rule: ruleGetPods},
+					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: &ruleAll},
+					{Binding: rbRef("team-b", "alice-cr"), Role: crRef("pod-reader"), Namespace: "team-b", Rule: &ruleGetPods},
 				}},
 				SubjectAccess{Subject: user("root"), Grants: []Grant{
-					{Binding: crbRef("admins"), Role: crRef("admin"), Rule: ruleAll},
-					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: ruleAll},
+					{Binding: crbRef("admins"), Role: crRef("admin"), Rule: &ruleAll},
+					{Binding: rbRef("team-b", "admin"), Role: crRef("admin"), Namespace: "team-b", Rule: &ruleAll},
 				}},
 			)},
 		},
@@ -468,7 +468,7 @@ func TestWhoCan(t *testing.T) {
 			name: "namespace without bindings sees only clusterrolebindings",
 			snap: multi, q: Query{Attributes: Attributes{Verb: "get", Resource: "pods", Namespace: "nowhere"}},
 			want: Result{Subjects: withMasters(
-				SubjectAccess{Subject: user("root"), Grants: []Grant{{Binding: crbRef("admins"), Role: crRef("admin"), Rule: ruleAll}}},
+				SubjectAccess{Subject: user("root"), Grants: []Grant{{Binding: crbRef("admins"), Role: crRef("admin"), Rule: &ruleAll}}},
 			)},
 		},
 
@@ -550,7 +550,7 @@ func TestWhoCan(t *testing.T) {
 			snap: aggregation, q: Query{Attributes: Attributes{Verb: "get", Resource: "configmaps"}},
 			want: Result{
 				Subjects: withMasters(SubjectAccess{Subject: user("filled-user"), Grants: []Grant{{
-					Binding: crbRef("agg-filled"), Role: crRef("agg-filled"), Rule: ruleGetConfig,
+					Binding: crbRef("agg-filled"), Role: crRef("agg-filled"), Rule: &ruleGetConfig,
 				}}}),
 				Warnings: []Warning{{Reason: ReasonAggregationNotFilled, Object: crRef("agg-crb")}},
 			},
@@ -613,7 +613,7 @@ func TestWhoCan(t *testing.T) {
 			name: "bound system:masters is superuser and carries its grants",
 			snap: superusers, q: qExecA,
 			want: Result{Subjects: []SubjectAccess{{Subject: group(SuperuserGroup), Superuser: true, Grants: []Grant{{
-				Binding: crbRef("cluster-admin"), Role: crRef("cluster-admin"), Rule: ruleAll,
+				Binding: crbRef("cluster-admin"), Role: crRef("cluster-admin"), Rule: &ruleAll,
 			}}}}},
 		},
 		{
@@ -647,24 +647,24 @@ func TestWhoCan(t *testing.T) {
 			name: "grant rule is the first allowing rule of each role",
 			snap: firstRule, q: qGetPodsA,
 			want: Result{Subjects: withMasters(
-				SubjectAccess{Subject: user("cr-user"), Grants: []Grant{{Binding: crbRef("ordered"), Role: crRef("ordered"), Rule: ruleGetPods}}},
-				SubjectAccess{Subject: user("role-user"), Grants: []Grant{{Binding: rbRef("team-a", "ordered"), Role: roleRef("team-a", "ordered"), Namespace: "team-a", Rule: ruleAll}}},
+				SubjectAccess{Subject: user("cr-user"), Grants: []Grant{{Binding: crbRef("ordered"), Role: crRef("ordered"), Rule: &ruleGetPods}}},
+				SubjectAccess{Subject: user("role-user"), Grants: []Grant{{Binding: rbRef("team-a", "ordered"), Role: roleRef("team-a", "ordered"), Namespace: "team-a", Rule: &ruleAll}}},
 			)},
 		},
 		{
 			name: "grant rule for a named request is the resourceNames rule",
 			snap: firstRule, q: Query{Attributes: Attributes{Verb: "get", Resource: "pods", Name: "special", Namespace: "team-a"}},
 			want: Result{Subjects: withMasters(
-				SubjectAccess{Subject: user("cr-user"), Grants: []Grant{{Binding: crbRef("ordered"), Role: crRef("ordered"), Rule: ruleNamedPod}}},
-				SubjectAccess{Subject: user("role-user"), Grants: []Grant{{Binding: rbRef("team-a", "ordered"), Role: roleRef("team-a", "ordered"), Namespace: "team-a", Rule: ruleAll}}},
+				SubjectAccess{Subject: user("cr-user"), Grants: []Grant{{Binding: crbRef("ordered"), Role: crRef("ordered"), Rule: &ruleNamedPod}}},
+				SubjectAccess{Subject: user("role-user"), Grants: []Grant{{Binding: rbRef("team-a", "ordered"), Role: roleRef("team-a", "ordered"), Namespace: "team-a", Rule: &ruleAll}}},
 			)},
 		},
 		{
 			name: "grant rule for a deployment is the first matching rule",
 			snap: firstRule, q: Query{Attributes: Attributes{Verb: "get", APIGroup: "apps", Resource: "deployments", Namespace: "team-a"}},
 			want: Result{Subjects: withMasters(
-				SubjectAccess{Subject: user("cr-user"), Grants: []Grant{{Binding: crbRef("ordered"), Role: crRef("ordered"), Rule: ruleAll}}},
-				SubjectAccess{Subject: user("role-user"), Grants: []Grant{{Binding: rbRef("team-a", "ordered"), Role: roleRef("team-a", "ordered"), Namespace: "team-a", Rule: ruleDeployments}}},
+				SubjectAccess{Subject: user("cr-user"), Grants: []Grant{{Binding: crbRef("ordered"), Role: crRef("ordered"), Rule: &ruleAll}}},
+				SubjectAccess{Subject: user("role-user"), Grants: []Grant{{Binding: rbRef("team-a", "ordered"), Role: roleRef("team-a", "ordered"), Namespace: "team-a", Rule: &ruleDeployments}}},
 			)},
 		},
 	}

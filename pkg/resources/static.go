@@ -58,6 +58,14 @@ func Builtin() (*Discovery, error) {
 	return d, nil
 }
 
+// AddWellKnownAddOns adds API groups that are not part of kube-apiserver but that
+// almost every EKS cluster serves, so that offline mode resolves them as a live
+// cluster would: metrics.k8s.io (metrics-server).
+func (d *Discovery) AddWellKnownAddOns() {
+	d.Add("metrics.k8s.io", "v1beta1", APIResource{Name: "pods", SingularName: "", Namespaced: true, Kind: "PodMetrics"})
+	d.Add("metrics.k8s.io", "v1beta1", APIResource{Name: "nodes", SingularName: "", Namespaced: false, Kind: "NodeMetrics"})
+}
+
 // FromServer reduces what a discovery client returns to a Discovery, dropping
 // subresources, and orders it deterministically (groups in server order).
 func FromServer(version string, groups []*metav1.APIGroup, lists []*metav1.APIResourceList) *Discovery {

@@ -38,7 +38,8 @@ type CRD struct {
 	Resource resources.APIResource
 }
 
-// Discovery returns the built-in resource table extended with the input's CRDs.
+// Discovery returns the built-in resource table extended with the input's CRDs and
+// the well-known add-on groups (CRDs in the input win).
 func (f *Files) Discovery() (*resources.Discovery, error) {
 	d, err := resources.Builtin()
 	if err != nil {
@@ -47,6 +48,7 @@ func (f *Files) Discovery() (*resources.Discovery, error) {
 	for _, c := range f.CRDs {
 		d.Add(c.Group, c.Version, c.Resource)
 	}
+	d.AddWellKnownAddOns()
 	return d, nil
 }
 
