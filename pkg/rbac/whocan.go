@@ -136,12 +136,26 @@ type role struct {
 	rules []rbacv1.PolicyRule
 	// ClusterRoleBindings to this ClusterRole.
 	crbs []*binding
-	// RoleBindings to this role by namespace, and their namespaces sorted.
-	rbs          map[string][]*binding
-	rbNamespaces []string
+	// RoleBindings to this role by namespace, and the same sorted by namespace.
+	rbs    map[string][]*binding
+	rbList []nsBindings
+	// verbs has a bit for each verb the rules name (see Index.verbBits), so that a query
+	// skips most roles without looking at their rules.
+	verbs uint64
 	// aggregationUnfilled marks a ClusterRole with an aggregationRule but no rules.
 	aggregationUnfilled bool
 }
+
+type nsBindings struct {
+	namespace string
+	bindings  []*binding
+}
+
+// starVerb is the verb bit of "*"; allVerbs marks a role whose verbs were not indexed.
+const (
+	starVerb uint64 = 1 << 63
+	allVerbs uint64 = ^uint64(0)
+)
 
 // Index is a Snapshot prepared for many queries: roles resolved, bindings grouped by
 // the role they grant, subjects resolved to identities. It is safe for concurrent use.
@@ -154,6 +168,39 @@ type Index struct {
 	roles          map[string][]*role // Roles some RoleBinding refers to, by namespace
 	roleNamespaces []string           // keys of roles, sorted
 	warnings       []Warning          // all static warnings, sorted
+	// verbBits numbers up to 63 verbs named by rules; verbs beyond that get no bit and
+	// their roles are always evaluated.
+	verbBits map[string]uint64
+}
+
+// verbMask returns the bits a role's verbs must intersect for the role to be worth
+// evaluating for verb.
+func (ix *Index) verbMask(verb string) uint64 {
+	if verb == rbacv1.VerbAll {
+		return allVerbs // "*" requested: only rules with "*" match, but let RuleAllows decide
+	}
+	return ix.verbBits[verb] | starVerb
+}
+
+func (ix *Index) indexVerbs(r *role) {
+	for i := range r.rules {
+		for _, v := range r.rules[i].Verbs {
+			if v == rbacv1.VerbAll {
+				r.verbs |= starVerb
+				continue
+			}
+			bit, ok := ix.verbBits[v]
+			if !ok {
+				if len(ix.verbBits) >= 63 {
+					r.verbs = allVerbs
+					return
+				}
+				bit = 1 << len(ix.verbBits)
+				ix.verbBits[v] = bit
+			}
+			r.verbs |= bit
+		}
+	}
 }
 
 // NewIndex prepares s for queries. It does not modify s.
@@ -177,7 +224,7 @@ func NewIndex(s *Snapshot) *Index {
 		}
 	}
 
-	ix := &Index{roles: map[string][]*role{}}
+	ix := &Index{roles: map[string][]*role{}, verbBits: map[string]uint64{}}
 	used := map[*role]bool{}
 	ids := map[Subject]int32{}
 	var bindings []*binding
@@ -257,19 +304,21 @@ func NewIndex(s *Snapshot) *Index {
 		if r.rbs == nil {
 			r.rbs = map[string][]*binding{}
 		}
-		if _, seen := r.rbs[rb.Namespace]; !seen {
-			r.rbNamespaces = append(r.rbNamespaces, rb.Namespace)
-		}
 		r.rbs[rb.Namespace] = append(r.rbs[rb.Namespace], newBinding(ref, rb.Subjects))
 		used[r] = true
 	}
 
-	for _, r := range clusterRoles {
-		if !used[r] {
-			continue
+	for r := range used {
+		for ns, bs := range r.rbs {
+			r.rbList = append(r.rbList, nsBindings{namespace: ns, bindings: bs})
 		}
-		slices.Sort(r.rbNamespaces)
-		ix.clusterRoles = append(ix.clusterRoles, r)
+		slices.SortFunc(r.rbList, func(a, b nsBindings) int { return cmp.Compare(a.namespace, b.namespace) })
+		ix.indexVerbs(r)
+	}
+	for _, r := range clusterRoles {
+		if used[r] {
+			ix.clusterRoles = append(ix.clusterRoles, r)
+		}
 	}
 	slices.SortFunc(ix.clusterRoles, func(a, b *role) int { return cmp.Compare(a.ref.Name, b.ref.Name) })
 	for _, r := range roles {
@@ -321,69 +370,95 @@ func compareWarnings(a, b Warning) int {
 // WhoCan lists every subject allowed to make the request in q, with the grants that
 // allow it. The group system:masters is always listed, marked Superuser.
 func (ix *Index) WhoCan(q Query) Result {
-	// grants[id] collects the grants of subject id; most queries touch few subjects.
-	grants := make([][]Grant, len(ix.subjects))
-	found := 0
-	add := func(b *binding, r *role, rule int, ns string) {
-		for _, s := range b.subjects {
-			if grants[s.id] == nil {
-				found++
-			}
-			grants[s.id] = append(grants[s.id], Grant{Binding: b.ref, Role: r.ref, Namespace: ns, Rule: &r.rules[rule], BoundAs: s.boundAs})
-		}
+	// First the bindings that allow the request, then their grants per subject.
+	type match struct {
+		b    *binding
+		r    *role
+		rule int
+		ns   string
 	}
-
+	var matches []match
 	clusterLevel := q.ClusterLevel()
-	var namespaces []string // the namespaces whose RoleBindings count
-	switch {
-	case clusterLevel:
-	case q.AllNamespaces:
-		namespaces = nil // all of them; see below
-	default:
-		namespaces = []string{q.Namespace}
-	}
+	verbs := ix.verbMask(q.Verb)
 
 	for _, r := range ix.clusterRoles {
+		if r.verbs&verbs == 0 {
+			continue
+		}
 		i := FirstAllowingRule(&q.Attributes, r.rules)
 		if i < 0 {
 			continue
 		}
 		for _, b := range r.crbs {
-			add(b, r, i, "")
+			matches = append(matches, match{b, r, i, ""})
 		}
-		if clusterLevel {
-			continue
-		}
-		nss := namespaces
-		if q.AllNamespaces {
-			nss = r.rbNamespaces
-		}
-		for _, ns := range nss {
-			for _, b := range r.rbs[ns] {
-				add(b, r, i, ns)
+		switch {
+		case clusterLevel:
+		case q.AllNamespaces:
+			for _, nb := range r.rbList {
+				for _, b := range nb.bindings {
+					matches = append(matches, match{b, r, i, nb.namespace})
+				}
+			}
+		default:
+			for _, b := range r.rbs[q.Namespace] {
+				matches = append(matches, match{b, r, i, q.Namespace})
 			}
 		}
 	}
 	if !clusterLevel {
-		nss := namespaces
+		namespaces := []string{q.Namespace}
 		if q.AllNamespaces {
-			nss = ix.roleNamespaces
+			namespaces = ix.roleNamespaces
 		}
-		for _, ns := range nss {
+		for _, ns := range namespaces {
 			for _, r := range ix.roles[ns] {
+				if r.verbs&verbs == 0 {
+					continue
+				}
 				if i := FirstAllowingRule(&q.Attributes, r.rules); i >= 0 {
-					for _, b := range r.rbs[ns] {
-						add(b, r, i, ns)
+					// A Role is bound only in its own namespace: rbList has that one entry.
+					for _, b := range r.rbList[0].bindings {
+						matches = append(matches, match{b, r, i, ns})
 					}
 				}
 			}
 		}
 	}
 
+	// Count grants per subject, then fill one slice, each subject's grants together.
+	counts := make([]int32, len(ix.subjects)+1)
+	total := 0
+	for _, m := range matches {
+		for _, s := range m.b.subjects {
+			counts[s.id+1]++
+			total++
+		}
+	}
+	found := 0
+	for id := 1; id < len(counts); id++ {
+		if counts[id] > 0 {
+			found++
+		}
+		counts[id] += counts[id-1] // counts[id] is now where subject id's grants start... shifted by one
+	}
+	all := make([]Grant, total)
+	next := counts[:len(ix.subjects)] // next[id]: where subject id's next grant goes
+	for _, m := range matches {
+		for _, s := range m.b.subjects {
+			all[next[s.id]] = Grant{Binding: m.b.ref, Role: m.r.ref, Namespace: m.ns, Rule: &m.r.rules[m.rule], BoundAs: s.boundAs}
+			next[s.id]++
+		}
+	}
+	// next[id] is now the end of subject id's grants; its start is the previous end.
 	res := Result{Subjects: make([]SubjectAccess, 0, found+1)}
-	for id, gs := range grants {
+	start := int32(0)
+	for id := range ix.subjects {
+		end := next[id]
+		gs := all[start:end:end]
+		start = end
 		superuser := int32(id) == ix.superuser
-		if gs == nil && !superuser {
+		if len(gs) == 0 && !superuser {
 			continue
 		}
 		slices.SortFunc(gs, compareGrants)
@@ -401,7 +476,7 @@ func (ix *Index) WhoCan(q Query) Result {
 		if !r.aggregationUnfilled {
 			continue
 		}
-		if len(r.crbs) > 0 || (!clusterLevel && ((q.AllNamespaces && len(r.rbNamespaces) > 0) || len(r.rbs[q.Namespace]) > 0)) {
+		if len(r.crbs) > 0 || (!clusterLevel && ((q.AllNamespaces && len(r.rbList) > 0) || len(r.rbs[q.Namespace]) > 0)) {
 			res.Warnings = append(res.Warnings, Warning{Reason: ReasonAggregationNotFilled, Object: r.ref,
 				Message: fmt.Sprintf("%s has an aggregationRule but no rules (the controller that aggregates it has not filled it in): bindings to it grant nothing", r.ref)})
 		}

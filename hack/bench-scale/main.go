@@ -1,0 +1,262 @@
+// Command bench-scale seeds a real kube-apiserver with a large RBAC policy and times
+// `kubectl eksiam who-can` end to end beside the bare cost of fetching the same four
+// collections with `kubectl get --raw`. It prints a Markdown report for
+// docs/benchmarks.md. Run it through hack/bench-scale.sh.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+func main() {
+	namespaces := flag.Int("namespaces", 500, "namespaces to create")
+	perNS := flag.Int("per-namespace", 20, "Roles and RoleBindings per namespace (each)")
+	crbs := flag.Int("cluster-role-bindings", 1000, "ClusterRoleBindings to create")
+	clusterRoles := flag.Int("cluster-roles", 200, "ClusterRoles to create")
+	runs := flag.Int("runs", 10, "timed runs of each command")
+	bin := flag.String("bin", "", "directory holding the kubectl-eksiam binary (put on PATH)")
+	hold := flag.Bool("hold", false, "after seeding, print the kubeconfig path and keep the server up until interrupted")
+	flag.Parse()
+	if err := run(*namespaces, *perNS, *crbs, *clusterRoles, *runs, *bin, *hold); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run(namespaces, perNS, crbs, clusterRoles, runs int, bin string, hold bool) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "eksiam-scale-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	env := &envtest.Environment{}
+	if _, err := env.Start(); err != nil {
+		return err
+	}
+	defer env.Stop()
+	user, err := env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	cfg := user.Config()
+	cfg.QPS, cfg.Burst = -1, 0
+	kc, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+		return err
+	}
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	if err := seed(ctx, c, namespaces, perNS, crbs, clusterRoles); err != nil {
+		return err
+	}
+	seedTime := time.Since(start)
+	if hold {
+		fmt.Println("seeded; KUBECONFIG=" + kubeconfig + " (interrupt to stop)")
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		<-ch
+		return nil
+	}
+
+	home := filepath.Join(dir, "home")
+	environ := append(os.Environ(), "KUBECONFIG="+kubeconfig, "HOME="+home,
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	sh := func(script string) func() error {
+		return func() error {
+			cmd := exec.Command("bash", "-c", script)
+			cmd.Env = environ
+			var errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = nil, &errOut
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s: %v: %s", script, err, errOut.String())
+			}
+			return nil
+		}
+	}
+	paths := []string{"/apis/rbac.authorization.k8s.io/v1/clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+		"/apis/rbac.authorization.k8s.io/v1/roles", "/apis/rbac.authorization.k8s.io/v1/rolebindings"}
+	var seq, par []string
+	for _, p := range paths {
+		seq = append(seq, "kubectl get --raw "+p+" >/dev/null")
+		par = append(par, "kubectl get --raw "+p+" >/dev/null &")
+	}
+	sizes := map[string]int{}
+	for _, p := range paths {
+		out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "get", "--raw", p).Output()
+		if err != nil {
+			return err
+		}
+		sizes[p] = len(out)
+	}
+
+	// Warm the discovery cache once, as any second kubectl run finds it.
+	if err := sh("kubectl eksiam who-can get pods -A >/dev/null")(); err != nil {
+		return err
+	}
+	type row struct {
+		name, command string
+		fn            func() error
+	}
+	rows := []row{
+		{"bare lists, sequential", strings.Join(seq, "; "), sh(strings.Join(seq, "; "))},
+		{"bare lists, concurrent", strings.Join(par, " ") + " wait", sh(strings.Join(par, " ") + " wait")},
+		{"who-can -A (table)", "kubectl eksiam who-can get pods -A", sh("kubectl eksiam who-can get pods -A >/dev/null")},
+		{"who-can -A -o json", "kubectl eksiam who-can get pods -A -o json", sh("kubectl eksiam who-can get pods -A -o json >/dev/null")},
+		{"who-can -A '*' '*'", "kubectl eksiam who-can '*' '*' -A", sh("kubectl eksiam who-can '*' '*' -A >/dev/null")},
+		{"who-can -n (one namespace)", "kubectl eksiam who-can get secrets -n ns-0042", sh("kubectl eksiam who-can get secrets -n ns-0042 >/dev/null")},
+		{"who-can, cold discovery cache", "rm -rf ~/.kube/cache; kubectl eksiam who-can get pods -A", sh("rm -rf \"$HOME/.kube/cache\"; kubectl eksiam who-can get pods -A >/dev/null")},
+	}
+
+	fmt.Printf("Seeded %d namespaces × (%d Roles + %d RoleBindings), %d ClusterRoles, %d ClusterRoleBindings in %s.\n\n",
+		namespaces, perNS, perNS, clusterRoles, crbs, seedTime.Round(time.Second))
+	fmt.Printf("Collection sizes (JSON, `kubectl get --raw`): ")
+	for i, p := range paths {
+		if i > 0 {
+			fmt.Print(", ")
+		}
+		fmt.Printf("%s %.1f MB", p[strings.LastIndex(p, "/")+1:], float64(sizes[p])/1e6)
+	}
+	fmt.Printf("\n\n| what | command | median | min | max |\n|---|---|---|---|---|\n")
+	medians := map[string]time.Duration{}
+	for _, r := range rows {
+		var ds []time.Duration
+		for range runs {
+			t0 := time.Now()
+			if err := r.fn(); err != nil {
+				return err
+			}
+			ds = append(ds, time.Since(t0))
+		}
+		slices.Sort(ds)
+		med := ds[len(ds)/2]
+		medians[r.name] = med
+		fmt.Printf("| %s | `%s` | %s | %s | %s |\n", r.name, r.command, ms(med), ms(ds[0]), ms(ds[len(ds)-1]))
+	}
+	fmt.Printf("\nwho-can -A / bare sequential lists: %.2f×; / bare concurrent lists: %.2f×\n",
+		float64(medians["who-can -A (table)"])/float64(medians["bare lists, sequential"]),
+		float64(medians["who-can -A (table)"])/float64(medians["bare lists, concurrent"]))
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
+
+// seed creates the policy with 16 concurrent writers.
+func seed(ctx context.Context, c kubernetes.Interface, namespaces, perNS, crbs, clusterRoles int) error {
+	r := rand.New(rand.NewPCG(1, 2))
+	verbs := []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+	resources := []string{"pods", "pods/log", "pods/exec", "secrets", "configmaps", "services", "deployments", "jobs", "*"}
+	groups := []string{"", "apps", "batch", "*"}
+	rule := func() rbacv1.PolicyRule {
+		return rbacv1.PolicyRule{Verbs: []string{verbs[r.IntN(len(verbs))], verbs[r.IntN(len(verbs))]},
+			APIGroups: []string{groups[r.IntN(len(groups))]}, Resources: []string{resources[r.IntN(len(resources))], resources[r.IntN(len(resources))]}}
+	}
+	rules := func() []rbacv1.PolicyRule { return []rbacv1.PolicyRule{rule(), rule(), rule()} }
+	subject := func(ns string) rbacv1.Subject {
+		switch r.IntN(3) {
+		case 0:
+			return rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: fmt.Sprintf("user-%d", r.IntN(2000))}
+		case 1:
+			return rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: fmt.Sprintf("team-%d", r.IntN(200))}
+		}
+		return rbacv1.Subject{Kind: "ServiceAccount", Namespace: ns, Name: fmt.Sprintf("sa-%d", r.IntN(10))}
+	}
+
+	var jobs []func() error
+	for i := range clusterRoles {
+		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-cr-%04d", i)}, Rules: rules()}
+		jobs = append(jobs, func() error { _, err := c.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); return err })
+	}
+	for i := range crbs {
+		ns := fmt.Sprintf("ns-%04d", r.IntN(namespaces))
+		crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-crb-%04d", i)},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: fmt.Sprintf("bench-cr-%04d", r.IntN(clusterRoles))},
+			Subjects: []rbacv1.Subject{subject(ns), subject(ns)}}
+		jobs = append(jobs, func() error {
+			_, err := c.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{})
+			return err
+		})
+	}
+	var nsJobs []func() error
+	for n := range namespaces {
+		ns := fmt.Sprintf("ns-%04d", n)
+		nsJobs = append(nsJobs, func() error {
+			_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+			return err
+		})
+		for i := range perNS {
+			role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("role-%02d", i), Namespace: ns}, Rules: rules()}
+			ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}
+			if r.IntN(4) == 0 {
+				ref = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: fmt.Sprintf("bench-cr-%04d", r.IntN(clusterRoles))}
+			}
+			rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("rb-%02d", i), Namespace: ns}, RoleRef: ref,
+				Subjects: []rbacv1.Subject{subject(ns), subject(ns)}}
+			jobs = append(jobs, func() error { _, err := c.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); return err },
+				func() error {
+					_, err := c.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{})
+					return err
+				})
+		}
+	}
+	if err := parallel(nsJobs); err != nil {
+		return err
+	}
+	return parallel(jobs)
+}
+
+func parallel(jobs []func() error) error {
+	ch := make(chan func() error)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for range 16 {
+		wg.Go(func() {
+			for job := range ch {
+				if err := job(); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, j := range jobs {
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+	return first
+}
