@@ -113,7 +113,6 @@ var (
 	ruleExecPods    = resourceRule(strs("create"), strs(""), strs("pods/exec"))
 	ruleListNodes   = resourceRule(strs("get", "list"), strs(""), strs("nodes"))
 	ruleGetHealthz  = urlRule(strs("get"), "/healthz", "/healthz/*")
-	ruleGetSecrets  = resourceRule(strs("get"), strs(""), strs("secrets"))
 	ruleAll         = resourceRule(strs("*"), strs("*"), strs("*"))
 	ruleGetConfig   = resourceRule(strs("get"), strs(""), strs("configmaps"))
 	ruleNamedPod    = resourceRule(strs("get"), strs(""), strs("pods"), "special")
