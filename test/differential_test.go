@@ -371,7 +371,7 @@ func TestWhoCanAgreesWithSubjectAccessReview(t *testing.T) {
 				t.Errorf("kubectl eksiam %s: the plugin binary and the in-process command disagree:\nplugin: %s\nin-process: %s", strings.Join(args, " "), got, want)
 			}
 		}
-		t.Logf("round %d: %d candidates, %d bindings in the cluster's RBAC namespaces", round, len(cs.ids), len(cs.rbNamespaces))
+		t.Logf("round %d: %d candidate subjects, %d of them named by RoleBindings", round, len(cs.ids), len(cs.rbNamespaces))
 	}
 	t.Logf("differential: %d queries (each live and offline), %d subject checks (%d allowed), %d SubjectAccessReviews, %d plugin runs, %d mismatches",
 		st.queries.Load(), st.checks.Load(), st.allowed.Load(), st.sars.Load(), st.pluginRuns.Load(), st.mismatches.Load())
