@@ -1,0 +1,138 @@
+package awsauth
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// ARN kinds.
+const (
+	ARNRole            = "role"
+	ARNUser            = "user"
+	ARNRoot            = "root"
+	ARNAssumedRole     = "assumed-role"
+	ARNFederatedUser   = "federated-user"
+	ARNInstanceProfile = "instance-profile"
+	ARNOther           = "other"
+)
+
+// ARN is an ARN split into its parts, with what is wrong with it for aws-auth.
+type ARN struct {
+	Raw       string
+	Partition string
+	Service   string
+	Region    string
+	Account   string
+	// Kind is role, user, root, assumed-role, federated-user, instance-profile or other.
+	Kind string
+	// Path of a role or user ("" or "/a/b/"), Name the last part.
+	Path string
+	Name string
+	// Malformed says why the ARN is not a well-formed IAM ARN, or "".
+	Malformed string
+}
+
+var (
+	twelveDigits = regexp.MustCompile(`^[0-9]{12}$`)
+	iamName      = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+)
+
+// ParseARN splits an ARN and checks it the way aws-auth needs: arn:<partition>:iam::
+// <12 digits>:(role|user)/[path/]<name>, or :root, with a known partition, no
+// surrounding white space and no control, invisible or non-ASCII characters.
+func ParseARN(s string) ARN {
+	a := ARN{Raw: s, Kind: ARNOther}
+	if s != strings.TrimSpace(s) {
+		a.Malformed = "has leading or trailing white space"
+	} else if r, ok := oddRune(s); ok {
+		a.Malformed = fmt.Sprintf("contains the character %U, which is invisible, a control character or not ASCII", r)
+	}
+	parts := strings.SplitN(strings.TrimSpace(s), ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		if a.Malformed == "" {
+			a.Malformed = "is not of the form arn:<partition>:iam::<account>:<resource>"
+		}
+		return a
+	}
+	a.Partition, a.Service, a.Region, a.Account = parts[1], parts[2], parts[3], parts[4]
+	resource := parts[5]
+	kind, rest, _ := strings.Cut(resource, "/")
+	switch {
+	case a.Service == "iam" && resource == "root":
+		a.Kind = ARNRoot
+	case a.Service == "iam" && (kind == "role" || kind == "user"):
+		a.Kind = kind
+		if i := strings.LastIndex(rest, "/"); i >= 0 {
+			a.Path, a.Name = "/"+rest[:i+1], rest[i+1:]
+		} else {
+			a.Name = rest
+		}
+	case a.Service == "iam" && kind == "instance-profile":
+		a.Kind = ARNInstanceProfile
+		a.Name = rest
+	case a.Service == "sts" && kind == "assumed-role":
+		a.Kind = ARNAssumedRole
+		a.Name = rest
+	case a.Service == "sts" && kind == "federated-user":
+		a.Kind = ARNFederatedUser
+		a.Name = rest
+	}
+	if a.Malformed != "" {
+		return a
+	}
+	switch {
+	case !slices.Contains(Partitions(), a.Partition):
+		a.Malformed = fmt.Sprintf("has unknown partition %q", a.Partition)
+	case a.Service != "iam" && a.Service != "sts":
+		a.Malformed = fmt.Sprintf("is an ARN of service %q, not IAM", a.Service)
+	case a.Region != "":
+		a.Malformed = "has a region; IAM ARNs have none"
+	case !twelveDigits.MatchString(a.Account):
+		a.Malformed = fmt.Sprintf("has account %q, which is not 12 digits", a.Account)
+	case a.Kind == ARNOther:
+		a.Malformed = fmt.Sprintf("names resource %q, which is neither role/<name>, user/<name> nor root", resource)
+	case (a.Kind == ARNRole || a.Kind == ARNUser) && !iamName.MatchString(a.Name):
+		a.Malformed = fmt.Sprintf("has %s name %q, which IAM does not allow", a.Kind, a.Name)
+	}
+	return a
+}
+
+// oddRune finds a character that has no business in an ARN, a user name or a group:
+// control characters, invisible format characters (zero-width space, BOM...) and,
+// for confusables, anything outside printable ASCII.
+func oddRune(s string) (rune, bool) {
+	for _, r := range s {
+		if r > unicode.MaxASCII || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// PathStripped returns a role ARN without its path: the form a session's canonical
+// ARN takes, and so the only form of a mapRoles entry that can match.
+func (a ARN) PathStripped() string {
+	return fmt.Sprintf("arn:%s:iam::%s:%s/%s", a.Partition, a.Account, a.Kind, a.Name)
+}
+
+// CanonicalCallerARN turns the ARN a caller authenticates as (what STS
+// GetCallerIdentity returns) into the canonical ARN the authenticator matches:
+// an assumed-role session becomes its role without path; users, roots and federated
+// users stay as they are.
+func CanonicalCallerARN(s string) (string, error) {
+	a := ParseARN(s)
+	switch a.Kind {
+	case ARNAssumedRole:
+		parts := strings.Split(a.Name, "/")
+		if len(parts) < 2 {
+			return "", fmt.Errorf("assumed-role ARN %q has no session name", s)
+		}
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.Account, strings.Join(parts[:len(parts)-1], "/")), nil
+	case ARNRole, ARNUser, ARNRoot, ARNFederatedUser:
+		return s, nil
+	}
+	return "", fmt.Errorf("%q is not an identity ARN", s)
+}
