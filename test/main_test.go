@@ -16,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmd"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
@@ -49,6 +51,7 @@ func run(m *testing.M) int {
 		fmt.Println("integration tests skipped: -short")
 		return 0
 	}
+	ctrllog.SetLogger(logr.Discard())
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run ./hack/test.sh, or export KUBEBUILDER_ASSETS=$(./hack/test-deps.sh)")
 		return 1

@@ -106,7 +106,13 @@ func TestWhoCanPartialView(t *testing.T) {
 
 func waitAllowedAs(t *testing.T, user, ns, verb, group, resource string) {
 	t.Helper()
-	waitAllowed(t.Context(), t, shared.client, authzv1.SubjectAccessReviewSpec{User: user,
+	waitAllowedOn(t, shared, user, ns, verb, group, resource)
+}
+
+// waitAllowedOn waits until cl's RBAC authorizer allows user the action in ns.
+func waitAllowedOn(t *testing.T, cl *cluster, user, ns, verb, group, resource string) {
+	t.Helper()
+	waitAllowed(t.Context(), t, cl.client, authzv1.SubjectAccessReviewSpec{User: user,
 		ResourceAttributes: &authzv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource}})
 }
 

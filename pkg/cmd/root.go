@@ -45,6 +45,7 @@ Forbidden, or an incomplete view).`,
 
 	cmd.AddCommand(
 		NewCmdWhoCan(configFlags, streams),
+		NewCmdAWSAuth(configFlags, streams),
 		NewCmdVersion(streams),
 	)
 	return cmd

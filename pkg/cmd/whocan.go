@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	rbacclient "k8s.io/client-go/kubernetes/typed/rbac/v1"
 	"k8s.io/client-go/rest"
 
@@ -106,10 +109,13 @@ type WhoCanOptions struct {
 	Recursive     bool
 	Output        string
 	NoHeaders     bool
+	// IAM resolves IAM principals through aws-auth (--iam, default true).
+	IAM bool
 
 	// Resolved by Complete.
-	// RBAC reads the cluster; nil in offline mode (Filenames set).
+	// RBAC and Core read the cluster; nil in offline mode (Filenames set).
 	RBAC rbacclient.RbacV1Interface
+	Core corev1client.ConfigMapsGetter
 	// Mapper resolves resource types against the cluster (discovery, cached as kubectl
 	// caches it). Offline, the built-in table and the input's CRDs are used instead.
 	Mapper meta.RESTMapper
@@ -147,6 +153,7 @@ func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions
 	fl.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
 	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read RBAC objects from these files, directories or - (stdin) instead of a cluster (repeatable).")
 	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
+	fl.BoolVar(&o.IAM, "iam", true, "List the IAM principals that reach each subject through the aws-auth ConfigMap (needs get on configmap kube-system/aws-auth).")
 	return cmd
 }
 
@@ -189,7 +196,7 @@ func (o *WhoCanOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobr
 	if err != nil {
 		return err
 	}
-	if o.RBAC, err = newRBACClient(config); err != nil {
+	if o.RBAC, o.Core, err = newReadClients(config); err != nil {
 		return err
 	}
 	o.Mapper, err = f.ToRESTMapper()
@@ -201,7 +208,7 @@ func (o *WhoCanOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobr
 // paged LIST per kind), so the client-side limit is raised from client-go's default of
 // 5 requests per second, which would otherwise add a pause per page on large clusters;
 // the server's API Priority and Fairness still applies.
-func newRBACClient(config *rest.Config) (rbacclient.RbacV1Interface, error) {
+func newReadClients(config *rest.Config) (rbacclient.RbacV1Interface, corev1client.CoreV1Interface, error) {
 	c := rest.CopyConfig(config)
 	c.ContentType = runtime.ContentTypeProtobuf
 	c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
@@ -210,9 +217,9 @@ func newRBACClient(config *rest.Config) (rbacclient.RbacV1Interface, error) {
 	}
 	cs, err := kubernetes.NewForConfig(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cs.RbacV1(), nil
+	return cs.RbacV1(), cs.CoreV1(), nil
 }
 
 // Validate checks the inputs without contacting any server.
@@ -267,21 +274,48 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 		return err
 	}
 
-	var snapshot *rbac.Snapshot
+	var (
+		snapshot *rbac.Snapshot
+		awsAuth  *source.AWSAuth
+	)
 	if files != nil {
-		snapshot = &files.RBAC
+		snapshot, awsAuth = &files.RBAC, files.AWSAuth
 	} else {
 		scope := source.RBACScope{Namespaced: !q.ClusterLevel(), PageSize: o.PageSize}
 		if !q.AllNamespaces {
 			scope.Namespace = q.Namespace
 		}
-		if snapshot, err = source.ReadRBAC(ctx, o.RBAC, scope); err != nil {
+		// aws-auth is read at the same time as the RBAC lists.
+		var (
+			wg      sync.WaitGroup
+			authErr error
+		)
+		if o.IAM {
+			wg.Go(func() { awsAuth, authErr = source.GetAWSAuth(ctx, o.Core) })
+		}
+		snapshot, err = source.ReadRBAC(ctx, o.RBAC, scope)
+		wg.Wait()
+		switch {
+		case err != nil:
 			return err
+		case apierrors.IsNotFound(authErr):
+			awsAuth = nil // no aws-auth: no IAM principal is mapped through it
+		case authErr != nil:
+			return fmt.Errorf("incomplete view of IAM principals, refusing to answer: cannot read configmap kube-system/aws-auth: %w (pass --iam=false to answer in RBAC terms only)", authErr)
 		}
 	}
 
 	result := rbac.NewIndex(snapshot).WhoCan(*q)
 	report := newWhoCanReport(query, &result)
+	if o.IAM {
+		if files != nil && awsAuth == nil {
+			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: "NoAWSAuth",
+				Message: "the input holds no ConfigMap kube-system/aws-auth, so no IAM principals are listed: add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'"})
+		}
+		if awsAuth != nil {
+			addIAMPrincipals(report, awsAuth)
+		}
+	}
 	var incomplete error
 	if files != nil {
 		for _, w := range files.Warnings {
@@ -378,6 +412,7 @@ func newWhoCanReport(q v1alpha1.WhoCanQuery, res *rbac.Result) *v1alpha1.WhoCanR
 			Kind: sa.Subject.Kind, Name: sa.Subject.Name, Namespace: sa.Subject.Namespace,
 			Superuser: sa.Superuser, ClusterWide: sa.ClusterWide(),
 			Namespaces: sa.Namespaces(), Grants: make([]v1alpha1.Grant, 0, len(sa.Grants)),
+			IAMPrincipals: []string{},
 		}
 		if s.Namespaces == nil {
 			s.Namespaces = []string{}
@@ -411,12 +446,12 @@ func (o *WhoCanOptions) print(r *v1alpha1.WhoCanReport) error {
 		return output.PrintObject(o.Out, o.Output, r)
 	}
 	wide := o.Output == output.FormatWide
-	t := output.Table{Headers: []string{"KIND", "NAME", "NAMESPACE", "SCOPE"}}
+	t := output.Table{Headers: []string{"KIND", "NAME", "NAMESPACE", "SCOPE", "IAM PRINCIPALS"}}
 	if wide {
 		t.Headers = append(t.Headers, "BINDINGS", "ROLES")
 	}
 	for _, s := range r.Subjects {
-		row := []string{s.Kind, s.Name, s.Namespace, scopeCell(&s, wide)}
+		row := []string{s.Kind, s.Name, s.Namespace, scopeCell(&s, wide), iamCell(s.IAMPrincipals, wide)}
 		if wide {
 			bindings, roles := grantCells(s.Grants)
 			row = append(row, bindings, roles)

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/resource"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/resources"
 )
@@ -26,6 +28,8 @@ type Files struct {
 	RBAC rbac.Snapshot
 	// CRDs found in the input, as resources a RESTMapper can resolve.
 	CRDs []CRD
+	// AWSAuth is the ConfigMap kube-system/aws-auth, when the input holds it.
+	AWSAuth *AWSAuth
 	// Counts of objects read by kind (RBAC kinds and CustomResourceDefinition).
 	Counts   map[string]int
 	Warnings []Warning
@@ -124,6 +128,17 @@ func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive b
 			if !dup {
 				out.Counts[gvk.Kind]++
 			}
+		case gvk.Group == "" && gvk.Kind == "ConfigMap" && key.namespace == awsauth.Namespace && key.name == awsauth.Name:
+			var cm corev1.ConfigMap
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), &cm); err != nil {
+				return where(err)
+			}
+			if out.AWSAuth != nil {
+				out.Warnings = append(out.Warnings, Warning{Reason: "DuplicateObject",
+					Message: fmt.Sprintf("ConfigMap kube-system/aws-auth appears more than once in the input (%s, %s): using the last", out.AWSAuth.Source, info.Source)})
+			}
+			out.AWSAuth = awsAuthFromConfigMap(&cm, info.Source)
+			out.Counts[gvk.Kind]++
 		case gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition":
 			crd, err := crdFrom(u)
 			if err != nil {

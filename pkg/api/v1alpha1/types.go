@@ -80,6 +80,9 @@ type Subject struct {
 	Namespaces []string `json:"namespaces"`
 	// Grants are the bindings that allow it.
 	Grants []Grant `json:"grants"`
+	// IAMPrincipals are the ARNs of the IAM principals that become this subject or a
+	// member of it (see the report's iamPrincipals for how).
+	IAMPrincipals []string `json:"iamPrincipals"`
 }
 
 // Grant is one binding that allows the request for a subject.
@@ -105,9 +108,28 @@ type ObjectRef struct {
 	Namespace string `json:"namespace,omitempty"`
 }
 
-// IAMPrincipal is an AWS IAM principal that reaches the permission.
+// IAMPrincipal is an AWS IAM principal that reaches the permission: the identity
+// it becomes (username, groups, plus system:authenticated) is, or is a member of,
+// one of the allowed subjects.
 type IAMPrincipal struct {
+	// ARN of the role or user; arn:aws:iam::<account>:* for a mapAccounts entry.
 	ARN string `json:"arn"`
+	// Type is role, user or account.
+	Type string `json:"type"`
+	// Source is the mapping, such as "aws-auth mapRoles[2]".
+	Source string `json:"source"`
+	// Username as mapped, templates such as {{SessionName}} kept.
+	Username string   `json:"username"`
+	Groups   []string `json:"groups"`
+	// Via are the allowed subjects it reaches.
+	Via []SubjectRef `json:"via"`
+}
+
+// SubjectRef names an RBAC subject.
+type SubjectRef struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // Warning is something the reader of a report should know.

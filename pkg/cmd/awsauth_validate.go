@@ -1,0 +1,117 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
+)
+
+// AWSAuthValidateOptions are the inputs of `kubectl eksiam aws-auth validate`.
+type AWSAuthValidateOptions struct {
+	Source    awsAuthSource
+	Strict    bool
+	Output    string
+	NoHeaders bool
+	// ClusterAccount for rule AA19 (default: inferred from the node role mappings).
+	ClusterAccount string
+	genericiooptions.IOStreams
+}
+
+// NewCmdAWSAuthValidate returns `kubectl eksiam aws-auth validate`.
+func NewCmdAWSAuthValidate(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &AWSAuthValidateOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:   "validate [-f FILE] [--strict]",
+		Short: "Check aws-auth against every rule of how EKS reads it",
+		Long: `Check kube-system/aws-auth (or a file) against the rules of how aws-iam-authenticator
+reads it, each finding with its rule id (AA01-AA33), severity, location (data key,
+entry index, line and column within the value) and a hint. ERROR: the authenticator
+drops or rejects it, it can never match, it matches at random, or it breaks nodes.
+WARN: it works but is risky, non-canonical or against EKS best practice. The rules
+are listed in docs/aws-auth.md.
+
+RBAC needed: get configmaps in kube-system (none with -f).
+
+Exit codes: 0 no ERROR (with --strict: no finding at all); 1 an ERROR (with
+--strict: any finding); 2 the ConfigMap could not be read.`,
+		Example: `  # Validate the cluster's aws-auth
+  kubectl eksiam aws-auth validate
+
+  # Validate a file before applying it, failing on warnings too
+  kubectl eksiam aws-auth validate -f aws-auth.yaml --strict
+
+  # Machine-readable findings
+  kubectl eksiam aws-auth validate -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Source.In = o.In
+			if err := o.Source.complete(f); err != nil {
+				return err
+			}
+			if err := output.ValidateFormat(o.Output); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Source.Filename, "filename", "f", "", "Validate this file (or - for stdin) instead of the cluster's aws-auth.")
+	cmd.Flags().BoolVar(&o.Strict, "strict", false, "Exit 1 on warnings too.")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+" (wide adds the hints).")
+	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
+	cmd.Flags().StringVar(&o.ClusterAccount, "cluster-account", "", "The cluster's AWS account, for the cross-account rule (default: that of the node roles).")
+	return cmd
+}
+
+// Run validates.
+func (o *AWSAuthValidateOptions) Run(ctx context.Context) error {
+	a, err := o.Source.read(ctx)
+	if err != nil {
+		return err
+	}
+	findings := awsauth.Validate(a.Object, awsauth.Options{ClusterAccount: o.ClusterAccount})
+	r := &v1alpha1.AWSAuthValidation{Source: a.Source, Findings: []v1alpha1.AWSAuthFinding{}}
+	v1alpha1.SetKind(r, "AWSAuthValidation")
+	for _, f := range findings {
+		r.Findings = append(r.Findings, findingReport(f))
+		if f.Severity == awsauth.Error {
+			r.Errors++
+		} else {
+			r.Warnings++
+		}
+	}
+	if !output.IsTable(o.Output) {
+		if err := output.PrintObject(o.Out, o.Output, r); err != nil {
+			return err
+		}
+	} else if len(findings) > 0 {
+		wide := o.Output == output.FormatWide
+		t := output.Table{Headers: []string{"SEVERITY", "RULE", "LOCATION", "MESSAGE"}}
+		if wide {
+			t.Headers = append(t.Headers, "HINT")
+		}
+		for _, f := range findings {
+			row := []string{string(f.Severity), f.Rule + " " + f.Name, f.Location.String(), f.Message}
+			if wide {
+				row = append(row, f.Hint)
+			}
+			t.Append(row...)
+		}
+		if err := t.Write(o.Out, o.NoHeaders); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(o.ErrOut, "%s: %d error(s), %d warning(s)\n", a.Source, r.Errors, r.Warnings)
+	if r.Errors > 0 || (o.Strict && r.Warnings > 0) {
+		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
+	}
+	return nil
+}
