@@ -119,8 +119,10 @@ func (w *awsAuthWriter) run(ctx context.Context, plan planFunc) error {
 		before map[string]string
 	)
 	write := &remedy.Write[*corev1.ConfigMap]{
-		GVK:       corev1.SchemeGroupVersion.WithKind("ConfigMap"),
-		Get:       func(ctx context.Context) (*corev1.ConfigMap, error) { return cms.Get(ctx, awsauth.Name, metav1.GetOptions{}) },
+		GVK: corev1.SchemeGroupVersion.WithKind("ConfigMap"),
+		Get: func(ctx context.Context) (*corev1.ConfigMap, error) {
+			return cms.Get(ctx, awsauth.Name, metav1.GetOptions{})
+		},
 		Update:    cms.Update,
 		DryRun:    w.DryRun,
 		BackupDir: w.BackupDir,
