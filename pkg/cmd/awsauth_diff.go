@@ -151,7 +151,11 @@ func printDiff(w io.Writer, r *v1alpha1.AWSAuthDiff, noHeaders bool) error {
 		ignored  []v1alpha1.AWSAuthFinding
 	}{{r.From, r.FromShadowed, r.FromIgnored}, {r.To, r.ToShadowed, r.ToIgnored}} {
 		for _, m := range side.shadowed {
-			fmt.Fprintf(w, "%s: %s[%d] %s %s is %s: it takes no effect\n", side.name, m.Key, m.Index, m.Type, m.ARN, m.Status)
+			effect := "it takes no effect"
+			if m.Status == "ambiguous" {
+				effect = "the authenticator picks it or a case variant at random"
+			}
+			fmt.Fprintf(w, "%s: %s[%d] %s %s is %s: %s\n", side.name, m.Key, m.Index, m.Type, m.ARN, m.Status, effect)
 		}
 		for _, f := range side.ignored {
 			fmt.Fprintf(w, "%s: %s: %s\n", side.name, f.Location.Key+entrySuffix(f.Location), f.Message)
