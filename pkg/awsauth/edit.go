@@ -424,7 +424,10 @@ func (k *keyEditor) style() itemStyle {
 	if line := k.loc.Lines()[dashLineOf(k.loc, first)]; strings.Contains(line, "-") {
 		st.dashCol = strings.Index(line, "-")
 	}
-	for _, it := range k.loc.Items {
+	// The groups layout of the last entry that has a block list, the neighbour of an
+	// appended entry.
+	for i := len(k.loc.Items) - 1; i >= 0; i-- {
+		it := k.loc.Items[i]
 		if f := it.Get("groups"); f != nil && f.Value.Kind == yaml.SequenceNode && len(f.Value.Content) > 0 && f.Value.Style&yaml.FlowStyle == 0 {
 			st.seqIndent = max(f.Value.Content[0].Column-3-(f.Key.Column-1), 0)
 			break

@@ -269,6 +269,18 @@ func (w *awsAuthWriter) adminCheck(ctx context.Context) (func(string, []string) 
 	}, ""
 }
 
+// diffLines splits text into lines that each end in a newline (a missing final
+// newline is added for display; no empty line is added after a final one).
+func diffLines(text string) []string {
+	lines := strings.SplitAfter(text, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	} else {
+		lines[len(lines)-1] += "\n"
+	}
+	return lines
+}
+
 // printDataDiff shows each changed data key as a unified diff.
 func printDataDiff(w io.Writer, before, after map[string]string) error {
 	keys := slices.Sorted(maps.Keys(after))
@@ -282,7 +294,7 @@ func printDataDiff(w io.Writer, before, after map[string]string) error {
 			continue
 		}
 		diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: difflib.SplitLines(before[k]), B: difflib.SplitLines(after[k]),
+			A: diffLines(before[k]), B: diffLines(after[k]),
 			FromFile: "data." + k + " (live)", ToFile: "data." + k + " (edited)", Context: 2,
 		})
 		if err != nil {

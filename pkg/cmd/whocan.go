@@ -55,8 +55,13 @@ LIST each, all at once. If any read is forbidden or fails it says what could not
 read and exits 2: it never answers from a partial view. With -f it reads the objects
 from files written by 'kubectl get -o yaml|json' and contacts no cluster.
 
+IAM: the IAM PRINCIPALS column lists the roles and users that kube-system/aws-auth
+maps to each subject (or to a group it is), read with the RBAC objects; with -f, from
+an aws-auth ConfigMap in the input. --iam=false answers in RBAC terms only.
+
 RBAC needed: list clusterroles and clusterrolebindings; list roles and rolebindings
-in the namespace asked for (all namespaces with -A).
+in the namespace asked for (all namespaces with -A); get configmap aws-auth in
+kube-system (unless --iam=false).
 
 Exit codes: 0 answered; 2 error (bad arguments, unknown resource type, unreadable
 input, a failed or forbidden read, or an input missing ClusterRoles or
