@@ -2,6 +2,9 @@ package awsauth
 
 import (
 	"fmt"
+
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"regexp"
 	"slices"
 	"strings"
@@ -48,7 +51,7 @@ func ParseARN(s string) ARN {
 	if s != strings.TrimSpace(s) {
 		a.Malformed = "has leading or trailing white space"
 	} else if r, ok := oddRune(s); ok {
-		a.Malformed = fmt.Sprintf("contains the character %U, which is invisible, a control character or not ASCII", r)
+		a.Malformed = fmt.Sprintf("contains the character %U, which is invisible, a control character or not ASCII (IAM ARNs are plain ASCII; the authenticator compares with Unicode case folding, so it matches nothing or an ARN that looks different)", r)
 	}
 	parts := strings.SplitN(strings.TrimSpace(s), ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" {
@@ -119,20 +122,37 @@ func (a ARN) PathStripped() string {
 }
 
 // CanonicalCallerARN turns the ARN a caller authenticates as (what STS
-// GetCallerIdentity returns) into the canonical ARN the authenticator matches:
-// an assumed-role session becomes its role without path; users, roots and federated
-// users stay as they are.
+// GetCallerIdentity returns) into the canonical ARN the authenticator matches, as
+// its arn.Canonicalize does: an assumed-role session becomes its role (the path is
+// lost: only the role name is in a session ARN); users, roots and federated users
+// stay as they are; anything else, or an unknown partition, is an error.
 func CanonicalCallerARN(s string) (string, error) {
-	a := ParseARN(s)
-	switch a.Kind {
-	case ARNAssumedRole:
-		parts := strings.Split(a.Name, "/")
-		if len(parts) < 2 {
-			return "", fmt.Errorf("assumed-role ARN %q has no session name", s)
-		}
-		return fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.Account, strings.Join(parts[:len(parts)-1], "/")), nil
-	case ARNRole, ARNUser, ARNRoot, ARNFederatedUser:
-		return s, nil
+	parsed, err := awsarn.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("arn '%s' is invalid: '%v'", s, err)
 	}
-	return "", fmt.Errorf("%q is not an identity ARN", s)
+	if !slices.Contains(Partitions(), parsed.Partition) {
+		return "", fmt.Errorf("arn '%s' does not have a recognized partition", s)
+	}
+	parts := strings.Split(parsed.Resource, "/")
+	switch parsed.Service {
+	case "sts":
+		switch parts[0] {
+		case "federated-user":
+			return s, nil
+		case "assumed-role":
+			if len(parts) < 3 {
+				return "", fmt.Errorf("assumed-role arn '%s' does not have a role", s)
+			}
+			return fmt.Sprintf("arn:%s:iam::%s:role/%s", parsed.Partition, parsed.AccountID, strings.Join(parts[1:len(parts)-1], "/")), nil
+		}
+		return "", fmt.Errorf("unrecognized resource %s for service sts", parsed.Resource)
+	case "iam":
+		switch parts[0] {
+		case "role", "user", "root":
+			return s, nil
+		}
+		return "", fmt.Errorf("unrecognized resource %s for service iam", parsed.Resource)
+	}
+	return "", fmt.Errorf("service %s in arn %s is not a valid service for identities", parsed.Service, s)
 }

@@ -21,7 +21,8 @@ type Change struct {
 	ARN string
 	Old *Mapping
 	New *Mapping
-	// Fields that differ for Changed: username, groups, sso.
+	// Fields that differ for Changed: username, groups, sso, and variants when the set
+	// of case-variant mapUsers entries (answered at random) changed.
 	Fields []string
 }
 
@@ -42,7 +43,10 @@ type Diff struct {
 // Same reports whether the two sides map every principal identically.
 func (d *Diff) Same() bool { return len(d.Changes) == 0 }
 
-// Compare returns the semantic difference from old to new.
+// Compare returns the semantic difference from old to new. Mappings are keyed as
+// the authenticator compares ARNs (strings.EqualFold); mapUsers entries that differ
+// only in case are one key whose value is the set of variants, since the
+// authenticator answers with any of them.
 func Compare(oldData, newData map[string]string) *Diff {
 	oldStore, newStore := NewStore(Parse(oldData)), NewStore(Parse(newData))
 	d := &Diff{}
@@ -50,16 +54,16 @@ func Compare(oldData, newData map[string]string) *Diff {
 	for key, n := range newBy {
 		o, ok := oldBy[key]
 		if !ok {
-			d.Changes = append(d.Changes, Change{Type: Added, Kind: n.Kind, ARN: n.ARN, New: n})
+			d.Changes = append(d.Changes, Change{Type: Added, Kind: n.last().Kind, ARN: n.last().ARN, New: n.last()})
 			continue
 		}
-		if fields := changedFields(o, n); len(fields) > 0 {
-			d.Changes = append(d.Changes, Change{Type: Changed, Kind: n.Kind, ARN: n.ARN, Old: o, New: n, Fields: fields})
+		if fields := o.changedFields(n); len(fields) > 0 {
+			d.Changes = append(d.Changes, Change{Type: Changed, Kind: n.last().Kind, ARN: n.last().ARN, Old: o.last(), New: n.last(), Fields: fields})
 		}
 	}
 	for key, o := range oldBy {
 		if _, ok := newBy[key]; !ok {
-			d.Changes = append(d.Changes, Change{Type: Removed, Kind: o.Kind, ARN: o.ARN, Old: o})
+			d.Changes = append(d.Changes, Change{Type: Removed, Kind: o.last().Kind, ARN: o.last().ARN, Old: o.last()})
 		}
 	}
 	order := map[string]int{KindRole: 0, KindUser: 1, KindAccount: 2}
@@ -70,18 +74,47 @@ func Compare(oldData, newData map[string]string) *Diff {
 	return d
 }
 
-// effective indexes the mappings that take effect by MatchKey; the others go to
-// shadowed. Case-variant mapUsers entries are all effective (and ambiguous): the
-// last one stands for the key, as the ambiguity is reported by validation.
-func effective(s *Store, shadowed *[]Mapping) map[string]*Mapping {
-	out := map[string]*Mapping{}
+// variants are the mappings one key stands for: one, or several ambiguous ones.
+type variants []*Mapping
+
+func (v variants) last() *Mapping { return v[len(v)-1] }
+
+// signatures are the variants as a sorted set of what each maps.
+func (v variants) signatures() []string {
+	out := make([]string, len(v))
+	for i, m := range v {
+		out[i] = FoldKey(m.ARN) + "|" + m.Username + "|" + strings.Join(sortedSet(m.Groups), ",")
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (v variants) changedFields(n variants) []string {
+	if slices.Equal(v.signatures(), n.signatures()) {
+		return nil // the same mappings, perhaps in another order
+	}
+	fields := changedFields(v.last(), n.last())
+	if len(v) > 1 || len(n) > 1 || len(fields) == 0 {
+		fields = append(fields, "variants")
+	}
+	return fields
+}
+
+// effective indexes the mappings that take effect by kind and folded ARN; the others
+// go to shadowed, and so do ambiguous ones (they take effect at random).
+func effective(s *Store, shadowed *[]Mapping) map[string]variants {
+	out := map[string]variants{}
 	for i := range s.Mappings {
 		m := &s.Mappings[i]
+		key := m.Kind + "|" + FoldKey(m.ARN)
+		if m.Kind == KindAccount {
+			key = m.MatchKey()
+		}
 		switch m.Status {
 		case StatusActive:
-			out[m.MatchKey()] = m
+			out[key] = append(out[key], m)
 		case StatusAmbiguous:
-			out[m.MatchKey()] = m
+			out[key] = append(out[key], m)
 			*shadowed = append(*shadowed, *m)
 		default:
 			*shadowed = append(*shadowed, *m)

@@ -127,8 +127,10 @@ func (l *Located) computeExtents() {
 		}
 		end := dashLine + 1
 		for end < n {
+			// A comment, at any indentation, does not end the entry: the entry ends at
+			// the first line of content indented no deeper than its dash.
 			ind := indentOf(l.lines[end])
-			if ind >= 0 && ind <= dashCol {
+			if ind >= 0 && ind <= dashCol && !isComment(l.lines[end]) {
 				break
 			}
 			end++

@@ -78,11 +78,18 @@ func applyEdit(res *EditResult, e Edit) error {
 			if m.Kind == e.Kind && (strings.EqualFold(m.ARN, e.ARN) || (e.SSO != nil && m.SSO != nil && *m.SSO == *e.SSO)) {
 				return fmt.Errorf("%s %s is %w (%s[%d])", e.Kind, e.ARN, ErrExists, m.Key, m.Index)
 			}
+			if e.Kind == KindUser && m.Kind == KindRole && m.SSO == nil && strings.EqualFold(m.ARN, e.ARN) {
+				return fmt.Errorf("%s is %w in mapRoles (%s[%d]), which wins over mapUsers: a mapUsers entry would take no effect", e.ARN, ErrExists, m.Key, m.Index)
+			}
 		}
 		return editKey(res, key, func(k *keyEditor) error { return k.append(e) })
 	case OpRemove:
 		found := false
 		for _, key := range []string{KeyRoles, KeyUsers} {
+			if keyDropped(res.Data, key) {
+				res.Notes = append(res.Notes, fmt.Sprintf("%s does not parse, so the authenticator reads none of it: it was not searched", key))
+				continue
+			}
 			err := editKey(res, key, func(k *keyEditor) error {
 				n := k.removeMatching(e.ARN)
 				found = found || n > 0
@@ -100,6 +107,9 @@ func applyEdit(res *EditResult, e Edit) error {
 			found = found || n > 0
 		}
 		if !found {
+			if len(res.Notes) > 0 {
+				return fmt.Errorf("%s is %w (%s)", e.ARN, ErrNotMapped, strings.Join(res.Notes, "; "))
+			}
 			return fmt.Errorf("%s is %w", e.ARN, ErrNotMapped)
 		}
 		return nil
@@ -111,6 +121,16 @@ func applyEdit(res *EditResult, e Edit) error {
 		return editKey(res, key, func(k *keyEditor) error { return k.set(e) })
 	}
 	return fmt.Errorf("unknown edit %q", e.Op)
+}
+
+// keyDropped reports whether the authenticator drops a whole data key as malformed.
+func keyDropped(data map[string]string, key string) bool {
+	for _, e := range Parse(map[string]string{key: data[key]}).Errors {
+		if e.Dropped == DroppedKey {
+			return true
+		}
+	}
+	return false
 }
 
 // keyEditor edits one data value.
@@ -199,7 +219,16 @@ func (k *keyEditor) result() (string, bool, error) {
 	}
 	lines := slices.Clone(k.loc.Lines())
 	slices.SortStableFunc(k.repl, func(a, b lineEdit) int { return b.start - a.start })
+	crlf := strings.Contains(k.text, "\r\n")
 	for _, r := range k.repl {
+		if crlf {
+			// New lines end as the existing ones do.
+			for i, l := range r.lines {
+				if strings.HasSuffix(l, "\n") && !strings.HasSuffix(l, "\r\n") {
+					r.lines[i] = strings.TrimSuffix(l, "\n") + "\r\n"
+				}
+			}
+		}
 		lines = slices.Replace(lines, r.start, r.end, r.lines...)
 	}
 	text := strings.Join(lines, "")
@@ -523,8 +552,8 @@ func removeAccount(res *EditResult, account string) (int, error) {
 	return len(drop), nil
 }
 
-// verify parses the result and checks that it differs from the original exactly as
-// the edits say.
+// verify parses the result and checks that what it maps is exactly what the
+// original maps with the edits applied, in order.
 func verify(before, after map[string]string, edits []Edit) error {
 	for _, key := range []string{KeyRoles, KeyUsers, KeyAccounts} {
 		if _, ok := after[key]; !ok {
@@ -538,42 +567,89 @@ func verify(before, after map[string]string, edits []Edit) error {
 			}
 		}
 	}
-	want := map[string]*Edit{}
-	for i := range edits {
-		e := &edits[i]
-		kind := e.Kind
-		if e.Op == OpRemove {
-			kind = ""
-		}
-		want[kind+"|"+strings.ToLower(e.ARN)] = e
-	}
-	d := Compare(before, after)
-	for _, c := range d.Changes {
-		arn := strings.ToLower(c.ARN)
-		e := want[c.Kind+"|"+arn]
-		if e == nil {
-			e = want["|"+arn]
-		}
-		if e == nil && c.New != nil && c.New.SSO != nil {
-			for _, w := range want {
-				if w.SSO != nil && *w.SSO == *c.New.SSO {
-					e = w
+	want := effectiveOf(before)
+	for _, e := range edits {
+		switch {
+		case e.Op == OpRemove:
+			want.remove(e.ARN)
+		case e.Kind == KindAccount:
+			want[KindAccount+"|"+e.ARN] = mappingValue{groups: "[]"}
+		case e.Kind == KindRole:
+			key := strings.ToLower(e.ARN)
+			if e.SSO != nil {
+				key = (&RoleMapping{SSO: e.SSO}).SSOPattern()
+			} else {
+				// A role mapping takes the ARN from mapUsers too.
+				for k := range want {
+					if strings.HasPrefix(k, KindUser+"|") && strings.EqualFold(k[len(KindUser)+1:], e.ARN) {
+						delete(want, k)
+					}
 				}
 			}
+			want[KindRole+"|"+key] = valueOf(e.Username, e.Groups)
+		case e.Kind == KindUser:
+			key := KindUser + "|" + e.ARN
+			for k := range want {
+				if strings.HasPrefix(k, KindUser+"|") && strings.EqualFold(k[len(KindUser)+1:], e.ARN) {
+					key = k // set keeps the ARN as written
+					delete(want, k)
+				}
+			}
+			want[key] = valueOf(e.Username, e.Groups)
 		}
-		if e == nil {
-			return fmt.Errorf("unexpected change to %s %s", c.Kind, c.ARN)
+	}
+	got := effectiveOf(after)
+	for k, v := range want {
+		if g, ok := got[k]; !ok {
+			return fmt.Errorf("%s is not mapped by the result", k)
+		} else if g != v {
+			return fmt.Errorf("%s maps to %s, not %s", k, g, v)
 		}
-		switch {
-		case e.Op == OpRemove && c.Type != Removed,
-			e.Op == OpAdd && c.Type != Added,
-			e.Op == OpSet && c.Type != Changed:
-			return fmt.Errorf("%s of %s gave %s", e.Op, e.ARN, c.Type)
-		case c.New != nil && e.Kind != KindAccount && (c.New.Username != e.Username || !slices.Equal(sortedSet(c.New.Groups), sortedSet(e.Groups))):
-			return fmt.Errorf("%s of %s maps to %q %v, not %q %v", e.Op, e.ARN, c.New.Username, c.New.Groups, e.Username, e.Groups)
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			return fmt.Errorf("the result maps %s, which no edit asked for", k)
 		}
 	}
 	return nil
+}
+
+// mappingValue is what a mapping gives: a username and a set of groups.
+type mappingValue struct{ username, groups string }
+
+func (v mappingValue) String() string { return fmt.Sprintf("%q %s", v.username, v.groups) }
+
+func valueOf(username string, groups []string) mappingValue {
+	return mappingValue{username: username, groups: fmt.Sprint(sortedSet(groups))}
+}
+
+// effectiveMap is what a ConfigMap maps, by kind and key: roles by lower-cased ARN (or
+// SSO pattern), users by ARN as written (case variants are distinct entries),
+// accounts by ID.
+type effectiveMap map[string]mappingValue
+
+func effectiveOf(data map[string]string) effectiveMap {
+	out := effectiveMap{}
+	for _, m := range NewStore(Parse(data)).Active() {
+		key := m.ARN
+		switch m.Kind {
+		case KindRole:
+			key = strings.ToLower(m.ARN)
+		case KindAccount:
+			m.Groups = nil
+		}
+		out[m.Kind+"|"+key] = valueOf(m.Username, m.Groups)
+	}
+	return out
+}
+
+func (e effectiveMap) remove(arn string) {
+	for k := range e {
+		kind, key, _ := strings.Cut(k, "|")
+		if (kind == KindAccount && key == arn) || (kind != KindAccount && strings.EqualFold(key, arn)) {
+			delete(e, k)
+		}
+	}
 }
 
 func hadError(data map[string]string, key string, e KeyError) bool {

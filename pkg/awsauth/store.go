@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Mapping kinds.
@@ -63,6 +64,24 @@ func (m *Mapping) Templated() bool {
 	return false
 }
 
+// FoldKey returns a key equal for two strings exactly when strings.EqualFold (how the
+// authenticator compares ARNs) says they are equal: every rune is replaced by the
+// smallest rune of its Unicode simple-folding orbit (so K, k and the Kelvin sign, or s
+// and the long s, give the same key).
+func FoldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		min := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < min {
+				min = f
+			}
+		}
+		b.WriteRune(min)
+	}
+	return b.String()
+}
+
 // Store is the authenticator's view: every entry it kept, with its status.
 type Store struct {
 	Mappings []Mapping
@@ -83,15 +102,29 @@ func NewStore(p *Parsed) *Store {
 		lastRole[r.Key()] = len(s.Mappings)
 		s.Mappings = append(s.Mappings, m)
 	}
+	roleFolds := map[string]map[string]bool{}
 	for i := range s.Mappings {
 		// An SSO entry's ARN is its pattern, already lower-cased, which is its key.
-		if lastRole[strings.ToLower(s.Mappings[i].ARN)] != i {
+		key := strings.ToLower(s.Mappings[i].ARN)
+		if lastRole[key] != i {
 			s.Mappings[i].Status = StatusShadowed
+			continue
+		}
+		if s.Mappings[i].SSO == nil {
+			fk := FoldKey(s.Mappings[i].ARN)
+			if roleFolds[fk] == nil {
+				roleFolds[fk] = map[string]bool{}
+			}
+			roleFolds[fk][key] = true
 		}
 	}
-	roleKeys := map[string]bool{}
-	for k := range lastRole {
-		roleKeys[k] = true
+	// Keys that differ in strings.ToLower but are equal under Unicode case folding
+	// (role/ops and role/op\u017f) both match: the authenticator picks one at random.
+	for i := range s.Mappings {
+		m := &s.Mappings[i]
+		if m.Status == StatusActive && m.SSO == nil && len(roleFolds[FoldKey(m.ARN)]) > 1 {
+			m.Status = StatusAmbiguous
+		}
 	}
 	start := len(s.Mappings)
 	lastUser := map[string]int{}
@@ -99,7 +132,7 @@ func NewStore(p *Parsed) *Store {
 	for i := range p.Users {
 		u := &p.Users[i]
 		lastUser[u.UserARN] = len(s.Mappings)
-		lower := strings.ToLower(u.UserARN)
+		lower := FoldKey(u.UserARN)
 		if variants[lower] == nil {
 			variants[lower] = map[string]bool{}
 		}
@@ -108,13 +141,12 @@ func NewStore(p *Parsed) *Store {
 	}
 	for i := start; i < len(s.Mappings); i++ {
 		m := &s.Mappings[i]
-		lower := strings.ToLower(m.ARN)
 		switch {
 		case lastUser[m.ARN] != i:
 			m.Status = StatusShadowed
-		case roleKeys[lower]:
+		case roleFolds[FoldKey(m.ARN)] != nil:
 			m.Status = StatusDead
-		case len(variants[lower]) > 1:
+		case len(variants[FoldKey(m.ARN)]) > 1:
 			m.Status = StatusAmbiguous
 		}
 	}
@@ -158,11 +190,17 @@ type Resolution struct {
 // SSORoleMatch gate is on, which this assumes it is not), then user mappings, then
 // the mapAccounts fallback.
 func (s *Store) Resolve(canonicalARN string) Resolution {
+	var role *Mapping
+	roleAmbiguous := false
 	for i := range s.Mappings {
 		m := &s.Mappings[i]
-		if m.Kind == KindRole && m.Status == StatusActive && m.SSO == nil && strings.EqualFold(m.ARN, canonicalARN) {
-			return Resolution{Mapping: m, Username: m.Username, Groups: m.Groups}
+		if m.Kind == KindRole && (m.Status == StatusActive || m.Status == StatusAmbiguous) && m.SSO == nil && strings.EqualFold(m.ARN, canonicalARN) {
+			roleAmbiguous = role != nil
+			role = m
 		}
+	}
+	if role != nil {
+		return Resolution{Mapping: role, Username: role.Username, Groups: role.Groups, Ambiguous: roleAmbiguous}
 	}
 	var match *Mapping
 	ambiguous := false

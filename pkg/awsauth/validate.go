@@ -2,6 +2,7 @@ package awsauth
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // Severity of a finding.
@@ -71,8 +73,13 @@ type Finding struct {
 // Identity of a finding that does not depend on positions, to compare findings
 // before and after an edit.
 func (f Finding) identity() string {
-	return f.Rule + "|" + f.Location.Key + "|" + strings.ToLower(f.ARN) + "|" + f.Location.Field + "|" + f.Message
+	msg := positionRefs.ReplaceAllString(f.Message, "")
+	return f.Rule + "|" + f.Name + "|" + f.Location.Key + "|" + strings.ToLower(f.ARN) + "|" + f.Location.Field + "|" + msg
 }
+
+// positionRefs are the parts of a message that name positions ("mapRoles[5]",
+// "line 3"), which an edit shifts.
+var positionRefs = regexp.MustCompile(`\[\d+\]|line \d+(, column \d+)?`)
 
 // Object is the ConfigMap as validation sees it. From a manifest file, the fields
 // after Data say what a typed object loses.
@@ -417,8 +424,9 @@ func (v *validator) entries(key string) {
 	}
 }
 
-// typeErrors finds the fields with the wrong type. encoding/json reports only the
-// first, so the located view finds every one.
+// typeErrors finds every field with the wrong type. encoding/json reports only the
+// first, so each field of each entry is decoded on its own, through the same
+// YAML 1.1 reading (an unquoted yes is a boolean, 0123 a number) the authenticator uses.
 func (v *validator) typeErrors(key string, entries []entry, message string) {
 	found := false
 	for i := range entries {
@@ -427,34 +435,47 @@ func (v *validator) typeErrors(key string, entries []entry, message string) {
 			continue
 		}
 		for _, f := range e.item.Fields {
-			want := ""
-			switch strings.ToLower(f.Name) {
-			case "groups":
-				if f.Value.Kind != yaml.SequenceNode && !isNull(f.Value) {
-					want = "a list of strings"
-				} else {
-					for _, g := range f.Value.Content {
-						if g.Kind != yaml.ScalarNode {
-							want = "a list of strings"
-						}
-					}
-				}
-			case "username", "rolearn", "userarn", "userid":
-				if f.Value.Kind != yaml.ScalarNode {
-					want = "a string"
-				}
+			want, ok := fieldTypeError(f)
+			if ok {
+				continue
 			}
-			if want != "" {
-				found = true
-				v.add("AA10", "wrong-type", Error, v.loc(e, f.Name), e.arn,
-					fmt.Sprintf("%s is not %s: the authenticator reports an error but keeps the entry with %s empty", f.Name, want, f.Name),
-					typeHint(f))
-			}
+			found = true
+			v.add("AA10", "wrong-type", Error, v.loc(e, f.Name), e.arn,
+				fmt.Sprintf("%s is not %s: the authenticator reports an error but keeps the entry with %s empty", f.Name, want, f.Name),
+				typeHint(f))
 		}
 	}
 	if !found {
 		v.add("AA10", "wrong-type", Error, keyLoc(key), "", "a field has the wrong type: "+message, "")
 	}
+}
+
+// fieldTypeError decodes one field as the authenticator would. ok is false, with
+// the type wanted, when the value does not fit.
+func fieldTypeError(f Field) (want string, ok bool) {
+	var target any
+	switch strings.ToLower(f.Name) {
+	case "groups":
+		want, target = "a list of strings", new([]string)
+	case "username", "rolearn", "userarn", "userid":
+		want, target = "a string", new(string)
+	case "sso":
+		want, target = "an sso block (permissionSetName, accountID, partition)", new(SSO)
+	default:
+		return "", true
+	}
+	raw, err := yaml.Marshal(f.Value)
+	if err != nil {
+		return "", true // aliases and the like: leave it to the parser's own error
+	}
+	js, err := utilyaml.ToJSON(raw)
+	if err != nil {
+		return "", true
+	}
+	if err := json.Unmarshal(js, target); err != nil {
+		return want, false
+	}
+	return "", true
 }
 
 func typeHint(f Field) string {
@@ -548,10 +569,10 @@ func (v *validator) entryARN(e *entry) {
 		v.add("AA16", "session-arn", Error, loc, e.arn, fmt.Sprintf("%s is an %s ARN: the authenticator compares canonical role and user ARNs, so it never matches", e.arn, a.Kind), hint)
 		return
 	case a.Malformed != "":
-		v.add("AA15", "malformed-arn", Error, loc, e.arn, fmt.Sprintf("%q %s: the authenticator stores it and it never matches", e.arn, a.Malformed), "")
+		v.add("AA15", "malformed-arn", Error, loc, e.arn, fmt.Sprintf("%q %s: the authenticator stores it, but no IAM principal has this ARN", e.arn, a.Malformed), "")
 		return
 	}
-	if a.Kind == ARNRole && a.Path != "" && e.key == KeyRoles {
+	if a.Kind == ARNRole && a.Path != "" {
 		hint := "map " + a.PathStripped()
 		if strings.HasPrefix(a.Name, "AWSReservedSSO_") {
 			hint = "IAM Identity Center roles are mapped without their path: " + a.PathStripped()
@@ -603,15 +624,19 @@ func (v *validator) entryIdentity(e *entry) {
 	isFargate := isNode && slices.Contains(e.groups, GroupNodeProxier)
 	isHybrid := isNode && strings.Contains(strings.ToLower(ParseARN(e.arn).Name), "hybrid")
 
-	for _, s := range append([]string{e.username}, e.groups...) {
+	for i, s := range append([]string{e.username}, e.groups...) {
+		loc := uloc
+		if i > 0 {
+			loc = gloc
+		}
 		for _, t := range tokenPattern.FindAllString(s, -1) {
 			if !slices.Contains(knownTokens, t) {
-				v.add("AA23", "unknown-template", Warn, uloc, e.arn, fmt.Sprintf("%s is not a template the authenticator knows: it is passed through literally", t),
+				v.add("AA23", "unknown-template", Warn, loc, e.arn, fmt.Sprintf("%s is not a template the authenticator knows: it is passed through literally", t),
 					"the templates are "+strings.Join(knownTokens, ", ")+" (exact spelling, no spaces)")
 			}
 		}
 		if strings.Count(s, "{{") != strings.Count(s, "}}") {
-			v.add("AA23", "malformed-template", Warn, uloc, e.arn, fmt.Sprintf("%q has unbalanced template braces", s), "")
+			v.add("AA23", "malformed-template", Warn, loc, e.arn, fmt.Sprintf("%q has unbalanced template braces", s), "")
 		}
 	}
 	if strings.Contains(e.username, "{{EC2PrivateDNSName}}") && (!isNode || isFargate || isHybrid) {
@@ -710,7 +735,7 @@ func (v *validator) duplicates() {
 		for _, i := range idxs[:len(idxs)-1] {
 			r := p.Roles[i]
 			sev, what := Warn, "the same mapping"
-			if r.Username != last.Username || !slices.Equal(r.Groups, last.Groups) {
+			if r.Username != last.Username || !slices.Equal(sortedSet(r.Groups), sortedSet(last.Groups)) {
 				sev, what = Error, "a different username or groups"
 			}
 			e := &entry{key: KeyRoles, index: p.RoleIndex[i], arn: r.RoleARN}
@@ -719,9 +744,10 @@ func (v *validator) duplicates() {
 				fmt.Sprintf("this role is mapped again at mapRoles[%d] with %s: the last entry wins, this one is dead", p.RoleIndex[idxs[len(idxs)-1]], what), "remove the dead entry")
 		}
 	}
+	// Grouped as the authenticator compares them: strings.EqualFold.
 	byLower := map[string][]int{}
 	for i, u := range p.Users {
-		byLower[strings.ToLower(u.UserARN)] = append(byLower[strings.ToLower(u.UserARN)], i)
+		byLower[FoldKey(u.UserARN)] = append(byLower[FoldKey(u.UserARN)], i)
 	}
 	for _, idxs := range sortedGroups(byLower) {
 		if len(idxs) < 2 {
