@@ -485,7 +485,6 @@ func typeHint(f Field) string {
 	return ""
 }
 
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 // Rules 13 and 14: field names and duplicate fields.
 func (v *validator) entryFields(e *entry) {
