@@ -485,7 +485,6 @@ func typeHint(f Field) string {
 	return ""
 }
 
-
 // Rules 13 and 14: field names and duplicate fields.
 func (v *validator) entryFields(e *entry) {
 	if e.item == nil {
