@@ -107,7 +107,8 @@ func TestAWSAuthAddBackupRestore(t *testing.T) {
 		t.Fatalf("add: %s", r)
 	}
 	after := liveAWSAuth(t, cl)
-	wantRoles := liveMapRoles + "- rolearn: arn:aws:iam::111122223333:role/Auditor\n  username: \"auditor:{{SessionName}}\"\n  groups:\n  - security:auditors\n"
+	// The new entry follows the layout of its neighbour (groups items indented).
+	wantRoles := liveMapRoles + "- rolearn: arn:aws:iam::111122223333:role/Auditor\n  username: \"auditor:{{SessionName}}\"\n  groups:\n    - security:auditors\n"
 	if after.Data["mapRoles"] != wantRoles {
 		t.Errorf("mapRoles after add:\n%s\nwant:\n%s", after.Data["mapRoles"], wantRoles)
 	}

@@ -280,8 +280,9 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 	}
 
 	var (
-		snapshot *rbac.Snapshot
-		awsAuth  *source.AWSAuth
+		snapshot  *rbac.Snapshot
+		awsAuth   *source.AWSAuth
+		noAWSAuth string
 	)
 	if files != nil {
 		snapshot, awsAuth = &files.RBAC, files.AWSAuth
@@ -305,6 +306,7 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 			return err
 		case apierrors.IsNotFound(authErr):
 			awsAuth = nil // no aws-auth: no IAM principal is mapped through it
+			noAWSAuth = "kube-system/aws-auth does not exist, so no IAM principal is mapped through it (EKS access entries are not read)"
 		case authErr != nil:
 			return fmt.Errorf("incomplete view of IAM principals, refusing to answer: cannot read configmap kube-system/aws-auth: %w (pass --iam=false to answer in RBAC terms only)", authErr)
 		}
@@ -314,8 +316,10 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 	report := newWhoCanReport(query, &result)
 	if o.IAM {
 		if files != nil && awsAuth == nil {
-			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: "NoAWSAuth",
-				Message: "the input holds no ConfigMap kube-system/aws-auth, so no IAM principals are listed: add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'"})
+			noAWSAuth = "the input holds no ConfigMap kube-system/aws-auth, so no IAM principals are listed: add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'"
+		}
+		if noAWSAuth != "" {
+			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: "NoAWSAuth", Message: noAWSAuth})
 		}
 		if awsAuth != nil {
 			addIAMPrincipals(report, awsAuth)

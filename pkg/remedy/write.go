@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
 
@@ -67,10 +68,15 @@ type Result[T Object] struct {
 	Backup string
 }
 
-// Run plans and writes, retrying on conflict with client-go's default backoff.
+// conflictBackoff is client-go's retry.DefaultRetry stretched for objects several
+// writers edit at once (aws-auth during node group changes, or parallel pipelines):
+// up to 10 attempts over about 6 seconds, with jitter to spread the writers out.
+var conflictBackoff = wait.Backoff{Steps: 10, Duration: 20 * time.Millisecond, Factor: 1.7, Jitter: 1.0}
+
+// Run plans and writes, retrying on conflict.
 func (w *Write[T]) Run(ctx context.Context) (*Result[T], error) {
 	res := &Result[T]{}
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err := retry.RetryOnConflict(conflictBackoff, func() error {
 		res.Attempts++
 		var zero T
 		live, err := w.Get(ctx)
