@@ -83,6 +83,15 @@ func fakeCluster() *fake.Clientset {
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "cluster-admin"},
 			Rules: []rbacv1.PolicyRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}},
 	)
+	// The fake tracker ignores dryRun: answer a dry-run update as the server would,
+	// persisting nothing.
+	c.PrependReactor("update", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		u := a.(k8stesting.UpdateActionImpl)
+		if len(u.GetUpdateOptions().DryRun) > 0 {
+			return true, u.GetObject(), nil
+		}
+		return false, nil, nil
+	})
 	c.PrependReactor("create", "selfsubjectreviews", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, &authenticationv1.SelfSubjectReview{Status: authenticationv1.SelfSubjectReviewStatus{
 			UserInfo: authenticationv1.UserInfo{Username: "kubernetes-admin", Groups: []string{"system:masters"}}}}, nil

@@ -50,6 +50,8 @@ type Write[T Object] struct {
 	DryRun cmdutil.DryRunStrategy
 	// BackupDir receives a copy of the live object before a real write ("" = none).
 	BackupDir string
+	// BackupSet, when set, collects the live object instead (one file for a run).
+	BackupSet *BackupSet
 }
 
 // Result says what happened.
@@ -115,12 +117,18 @@ func (w *Write[T]) Run(ctx context.Context) (*Result[T], error) {
 		if res.Written, err = send([]string{metav1.DryRunAll}); err != nil || w.DryRun == cmdutil.DryRunServer {
 			return err
 		}
-		if exists && w.BackupDir != "" {
+		switch {
+		case exists && w.BackupSet != nil:
+			if err := w.BackupSet.Add(w.GVK, live); err != nil {
+				return fmt.Errorf("writing the backup (nothing was changed): %w", err)
+			}
+			res.Backup = w.BackupSet.Path()
+		case exists && w.BackupDir != "":
 			if res.Backup, err = WriteBackup(w.BackupDir, w.GVK, live); err != nil {
 				return fmt.Errorf("writing the backup (nothing was changed): %w", err)
 			}
 		}
-		if res.Written, err = send(nil); err != nil && res.Backup != "" {
+		if res.Written, err = send(nil); err != nil && res.Backup != "" && w.BackupSet == nil {
 			// Nothing was changed (a conflict is retried on a fresh read, with a
 			// fresh backup): drop this backup.
 			_ = os.Remove(res.Backup)

@@ -63,7 +63,9 @@ type objectKey struct{ kind, namespace, name string }
 // writes: single objects, List objects, multi-document YAML. It contacts no cluster.
 // Objects of kinds kubectl-eksiam does not use are skipped. The same object given twice
 // is read once; the last one wins, with a warning.
-func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive bool) (*Files, error) {
+//
+// Every object is also passed to visitors (for the service account audit, say).
+func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive bool, visitors ...func(*unstructured.Unstructured) error) (*Files, error) {
 	r := resource.NewBuilder(getter).
 		Local().
 		Unstructured().
@@ -100,6 +102,11 @@ func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive b
 		key := objectKey{kind: gvk.Kind, namespace: u.GetNamespace(), name: u.GetName()}
 		where := func(err error) error {
 			return fmt.Errorf("%s: %s %s: %w", info.Source, gvk.Kind, nsName(key), err)
+		}
+		for _, visit := range visitors {
+			if err := visit(u); err != nil {
+				return where(err)
+			}
 		}
 		switch {
 		case gvk.Group == rbacv1.GroupName:

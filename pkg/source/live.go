@@ -35,6 +35,8 @@ type RBACScope struct {
 // be used for an answer.
 type ReadError struct {
 	Failures []ReadFailure
+	// Subject names what is incomplete ("RBAC" when empty).
+	Subject string
 }
 
 // ReadFailure is one LIST that failed.
@@ -48,7 +50,11 @@ func (e *ReadError) Error() string {
 	for i, f := range e.Failures {
 		parts[i] = fmt.Sprintf("cannot list %s: %v", f.What, f.Err)
 	}
-	return "incomplete view of RBAC, refusing to answer: " + strings.Join(parts, "; ")
+	subject := e.Subject
+	if subject == "" {
+		subject = "RBAC"
+	}
+	return "incomplete view of " + subject + ", refusing to answer: " + strings.Join(parts, "; ")
 }
 
 // Unwrap returns the underlying errors, so that apierrors.IsForbidden and friends see them.

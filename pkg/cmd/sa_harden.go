@@ -1,0 +1,372 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/harden"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/remedy"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
+)
+
+// NewCmdSA returns `kubectl eksiam sa`, which only groups its subcommands.
+func NewCmdSA(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sa",
+		Short: "Audit and harden service accounts (CIS Amazon EKS Benchmark)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(NewCmdSAHarden(f, streams), NewCmdSARestore(f, streams))
+	return cmd
+}
+
+const saHardenLong = `Audit the service accounts of a namespace (or all, with -A) against the CIS Amazon EKS
+Benchmark and the EKS best practices, then fix what can be fixed safely.
+
+Findings, each tagged with its benchmark reference:
+  default-sa-automount      CIS-EKS-4.1.5/4.1.6  the default service account mounts API tokens
+  irsa-on-default-sa        dedicated SA, IRSA    the default service account carries an IAM role
+  default-sa-binding        CIS-EKS-4.1.5         a RoleBinding or ClusterRoleBinding names the
+                                                  default service account (bootstrap defaults
+                                                  excepted), with what it grants
+  default-sa-group-binding  CIS-EKS-4.1.5 (WARN)  a binding of system:serviceaccounts[:<ns>],
+                                                  which holds the default service account
+  workload-default-sa       dedicated SA          a Deployment, StatefulSet, DaemonSet, Job or
+                                                  CronJob whose pods use the default service account
+  pod-default-sa            CIS-EKS-4.1.5/4.1.6   a pod running as the default service account,
+                                                  and whether it has a token mounted
+  malformed-irsa-annotation IRSA (WARN)           an eks.amazonaws.com/role-arn that is not a role ARN
+  legacy-token-secret       CIS-EKS-4.1.6 (WARN)  a long-lived token Secret (by name only)
+  aws-node-without-irsa     IRSA (WARN)           the VPC CNI uses the node role
+  default-sa-missing        (WARN)                no default service account (yet)
+
+Fixes: each default service account is patched to automountServiceAccountToken:
+false (a merge patch carrying the resourceVersion read, retried on conflict).
+--remove-default-bindings (never the default) also takes the default service
+account out of the bindings found. It never restarts or edits workloads: it lists
+the running pods that keep their token until they are recreated, and those whose own
+spec sets automountServiceAccountToken: true. Every object changed is saved first in
+one backup file; 'kubectl eksiam sa restore -f BACKUP' puts it back.
+
+Pods, service accounts and workloads are read with paged LISTs and reduced as each
+page arrives (only pods that run as a default service account are kept). With -f,
+objects are read from files written by 'kubectl get -o yaml' and nothing is changed.
+
+RBAC needed: list namespaces (with -A; get the namespace with -n), serviceaccounts,
+pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs, secrets
+(metadata only, filtered to service account tokens), roles, rolebindings,
+clusterroles, clusterrolebindings; to fix: patch serviceaccounts, and with
+--remove-default-bindings update rolebindings and clusterrolebindings.
+
+Exit codes: 0 nothing left to report; 1 findings remain, or changes are pending
+under --dry-run (or with -f); 2 error (a failed or forbidden read or write).`
+
+const saHardenExample = `  # Audit every namespace without changing anything
+  kubectl eksiam sa harden -A --dry-run=client
+
+  # Fix the default service accounts of one namespace
+  kubectl eksiam sa harden -n app
+
+  # Also take the default service accounts out of bindings, checked by the API server
+  kubectl eksiam sa harden -A --remove-default-bindings --dry-run=server
+
+  # Audit a dump
+  kubectl get ns,sa,pods,deploy,sts,ds,rs,jobs,cronjobs,roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml > dump.yaml
+  kubectl eksiam sa harden -A -f dump.yaml`
+
+// SAHardenOptions are the inputs of `kubectl eksiam sa harden`.
+type SAHardenOptions struct {
+	Namespace             string
+	AllNamespaces         bool
+	Exclude               []string
+	RemoveDefaultBindings bool
+	DryRun                cmdutil.DryRunStrategy
+	BackupDir             string
+	Output                string
+	NoHeaders             bool
+	Filenames             []string
+	Recursive             bool
+
+	Client   kubernetes.Interface
+	Metadata metadata.Interface
+	Getter   genericclioptions.RESTClientGetter
+	PageSize int64
+	genericiooptions.IOStreams
+}
+
+// NewCmdSAHarden returns `kubectl eksiam sa harden`.
+func NewCmdSAHarden(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &SAHardenOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:     "harden [-n NS | -A] [--dry-run=none|client|server] [--remove-default-bindings]",
+		Short:   "Audit and fix default service accounts per the CIS Amazon EKS Benchmark",
+		Long:    saHardenLong,
+		Example: saHardenExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Complete(f, cmd); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace.")
+	fl.StringSliceVar(&o.Exclude, "exclude-namespace", nil, "Leave this namespace out (repeatable).")
+	fl.BoolVar(&o.RemoveDefaultBindings, "remove-default-bindings", false, "Also take the default service accounts out of the RoleBindings and ClusterRoleBindings that name them.")
+	cmdutil.AddDryRunFlag(cmd)
+	fl.StringVar(&o.BackupDir, "backup-dir", defaultBackupDir(), "Directory for the backup of the objects changed.")
+	fl.StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+".")
+	fl.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
+	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Audit objects from these files, directories or - instead of a cluster (nothing is changed).")
+	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
+	return cmd
+}
+
+// Complete resolves the namespace, the dry-run mode and the clients.
+func (o *SAHardenOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobra.Command) error {
+	var err error
+	if o.DryRun, err = cmdutil.GetDryRunStrategy(cmd, func(m string) { fmt.Fprintln(o.ErrOut, "Warning: "+m) }); err != nil {
+		return err
+	}
+	o.Getter = f
+	if fl := cmd.Flag("namespace"); fl != nil && fl.Changed {
+		o.Namespace = fl.Value.String()
+	} else if !o.AllNamespaces {
+		if o.Namespace, _, err = f.ToRawKubeConfigLoader().Namespace(); err != nil {
+			if len(o.Filenames) == 0 {
+				return err
+			}
+			o.Namespace = "default"
+		}
+	}
+	if o.AllNamespaces {
+		o.Namespace = ""
+	}
+	if len(o.Filenames) > 0 {
+		return nil
+	}
+	config, err := f.ToRESTConfig()
+	if err != nil {
+		return err
+	}
+	if o.Client, err = kubernetes.NewForConfig(config); err != nil {
+		return err
+	}
+	o.Metadata, err = metadata.NewForConfig(config)
+	return err
+}
+
+// Validate checks the flags.
+func (o *SAHardenOptions) Validate() error {
+	if err := output.ValidateFormat(o.Output); err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	return nil
+}
+
+// Run audits, fixes and reports.
+func (o *SAHardenOptions) Run(ctx context.Context) error {
+	scope := source.HardenScope{Namespace: o.Namespace, Exclude: o.Exclude, PageSize: o.PageSize}
+	var (
+		in  *harden.Input
+		err error
+	)
+	offline := len(o.Filenames) > 0
+	if offline {
+		col := source.NewHardenCollector(scope)
+		files, err := source.ReadFiles(o.Getter, o.Filenames, o.Recursive, col.Visit)
+		if err != nil {
+			return err
+		}
+		in = col.Input(&files.RBAC)
+	} else if in, err = source.ReadHarden(ctx, source.HardenClients{Kube: o.Client, Metadata: o.Metadata}, scope); err != nil {
+		return err
+	}
+
+	audit := harden.Audit(in, harden.Options{RemoveDefaultBindings: o.RemoveDefaultBindings})
+	r := &v1alpha1.SAHardenReport{Namespaces: nonNil(in.Namespaces), DryRun: dryRunName(o.DryRun), Findings: []v1alpha1.HardenFinding{},
+		Changes: []v1alpha1.HardenChange{}, KeepTokens: []v1alpha1.ObjectRef{}, Overrides: []v1alpha1.ObjectRef{}, Complete: true, Warnings: []v1alpha1.Warning{}}
+	v1alpha1.SetKind(r, "SAHardenReport")
+	if offline {
+		r.DryRun = "offline"
+	}
+	for _, f := range audit.Findings {
+		r.Findings = append(r.Findings, v1alpha1.HardenFinding{Check: f.Check, Benchmark: f.Benchmark, Severity: f.Severity, Namespace: f.Namespace,
+			Object: hardenRef(f.Object), Message: f.Message, Grants: f.Grants, Fix: f.Fix, Fixable: f.Fixable})
+	}
+	for _, p := range audit.Plan.KeepTokens {
+		r.KeepTokens = append(r.KeepTokens, hardenRef(p))
+	}
+	for _, p := range audit.Plan.Overrides {
+		r.Overrides = append(r.Overrides, hardenRef(p))
+	}
+
+	failed := 0
+	var backup *remedy.BackupSet
+	if !offline {
+		backup = remedy.NewBackupSet(o.BackupDir, "sa-harden")
+		failed = o.apply(ctx, audit.Plan, backup, r)
+		r.Backup = backup.Path()
+	}
+	fixed := 0
+	if o.DryRun == cmdutil.DryRunNone && !offline && failed == 0 {
+		for _, f := range audit.Findings {
+			if f.Fixable {
+				fixed++
+			}
+		}
+	}
+	r.Remaining = len(audit.Findings) - fixed
+
+	if err := o.print(r); err != nil {
+		return err
+	}
+	if r.Backup != "" {
+		fmt.Fprintf(o.ErrOut, "Backup of the objects changed: %s (restore with: kubectl eksiam sa restore -f %s)\n", r.Backup, r.Backup)
+	}
+	fmt.Fprintf(o.ErrOut, "%d namespace(s): %d finding(s), %d change(s)%s, %d finding(s) remaining\n",
+		len(r.Namespaces), len(r.Findings), len(r.Changes), o.DryRun.Suffix(), r.Remaining)
+	switch {
+	case failed > 0:
+		return fmt.Errorf("%d of %d change(s) failed; the others are listed with their results", failed, len(r.Changes))
+	case r.Remaining > 0 || (o.DryRun != cmdutil.DryRunNone && len(r.Changes) > 0):
+		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
+	}
+	return nil
+}
+
+func dryRunName(s cmdutil.DryRunStrategy) string {
+	return map[cmdutil.DryRunStrategy]string{cmdutil.DryRunNone: "none", cmdutil.DryRunClient: "client", cmdutil.DryRunServer: "server"}[s]
+}
+
+func hardenRef(r harden.Ref) v1alpha1.ObjectRef {
+	return v1alpha1.ObjectRef{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
+}
+
+// apply makes the planned changes, one object at a time, and records each result.
+// It goes on after a failure so that the report says exactly what was and was not
+// done; it returns the number of failures.
+func (o *SAHardenOptions) apply(ctx context.Context, plan harden.Plan, backup *remedy.BackupSet, r *v1alpha1.SAHardenReport) int {
+	opts := remedy.Options{DryRun: o.DryRun, BackupSet: backup}
+	failed := 0
+	record := func(c v1alpha1.HardenChange, changed bool, err error, verb string) {
+		switch {
+		case err != nil:
+			failed++
+			c.Result = "error: " + cmdutil.Message(err)
+		case !changed:
+			c.Result = "unchanged"
+		default:
+			c.Result = verb + o.DryRun.Suffix()
+		}
+		r.Changes = append(r.Changes, c)
+	}
+	f := false
+	for _, ref := range plan.DisableAutomount {
+		res, err := remedy.ServiceAccountAutomount(o.Client, ref.Namespace, ref.Name, &f, opts).Run(ctx)
+		record(v1alpha1.HardenChange{Object: hardenRef(ref), Action: "disable-automount", Subjects: []v1alpha1.SubjectRef{}}, res.Changed, err, "patched")
+	}
+	for _, e := range plan.RemoveSubjects {
+		c := v1alpha1.HardenChange{Object: hardenRef(e.Binding), Action: "remove-subjects", Subjects: []v1alpha1.SubjectRef{}}
+		for _, s := range e.Subjects {
+			c.Subjects = append(c.Subjects, v1alpha1.SubjectRef{Kind: s.Kind, Name: s.Name, Namespace: s.Namespace})
+		}
+		var (
+			changed bool
+			err     error
+		)
+		switch e.Binding.Kind {
+		case "RoleBinding":
+			var res *remedy.Result[*rbacv1.RoleBinding]
+			res, err = remedy.RoleBindingSubjects(o.Client, e.Binding.Namespace, e.Binding.Name, remedy.RemoveSubjects(e.Subjects), opts).Run(ctx)
+			changed = res.Changed
+		default:
+			var res *remedy.Result[*rbacv1.ClusterRoleBinding]
+			res, err = remedy.ClusterRoleBindingSubjects(o.Client, e.Binding.Name, remedy.RemoveSubjects(e.Subjects), opts).Run(ctx)
+			changed = res.Changed
+		}
+		record(c, changed, err, "updated")
+	}
+	return failed
+}
+
+func (o *SAHardenOptions) print(r *v1alpha1.SAHardenReport) error {
+	if !output.IsTable(o.Output) {
+		return output.PrintObject(o.Out, o.Output, r)
+	}
+	wide := o.Output == output.FormatWide
+	if len(r.Findings) > 0 {
+		t := output.Table{Headers: []string{"NAMESPACE", "SEVERITY", "CHECK", "OBJECT", "MESSAGE"}}
+		if wide {
+			t.Headers = append(t.Headers, "BENCHMARK", "GRANTS", "FIX")
+		}
+		for _, f := range r.Findings {
+			row := []string{f.Namespace, f.Severity, f.Check, objectString(f.Object), f.Message}
+			if wide {
+				row = append(row, f.Benchmark, strings.Join(f.Grants, "; "), f.Fix)
+			}
+			t.Append(row...)
+		}
+		if err := t.Write(o.Out, o.NoHeaders); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(o.Out, "No findings.")
+	}
+	for _, c := range r.Changes {
+		what := ""
+		if len(c.Subjects) > 0 {
+			var subs []string
+			for _, s := range c.Subjects {
+				subs = append(subs, subjectString(s))
+			}
+			what = " (removed " + strings.Join(subs, ", ") + ")"
+		}
+		fmt.Fprintf(o.Out, "%s %s%s\n", objectString(c.Object), c.Result, what)
+	}
+	if len(r.KeepTokens) > 0 {
+		fmt.Fprintf(o.Out, "Running pods that keep their token until they are recreated: %s\n", refList(r.KeepTokens))
+	}
+	if len(r.Overrides) > 0 {
+		fmt.Fprintf(o.Out, "Pods whose own spec sets automountServiceAccountToken: true (they keep getting tokens): %s\n", refList(r.Overrides))
+	}
+	return nil
+}
+
+func objectString(r v1alpha1.ObjectRef) string {
+	if r.Namespace == "" {
+		return strings.ToLower(r.Kind) + "/" + r.Name
+	}
+	return strings.ToLower(r.Kind) + "/" + r.Name + " -n " + r.Namespace
+}
+
+func subjectString(s v1alpha1.SubjectRef) string {
+	if s.Namespace != "" {
+		return s.Kind + " " + s.Namespace + "/" + s.Name
+	}
+	return s.Kind + " " + s.Name
+}
+
+func refList(rs []v1alpha1.ObjectRef) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Namespace + "/" + r.Name
+	}
+	return strings.Join(out, ", ")
+}
