@@ -87,6 +87,13 @@ func startCluster(dir string) (*cluster, error) {
 		return nil, err
 	}
 	env := &envtest.Environment{}
+	// A fixed certificate directory lets a test restart the API server with the
+	// same certificates (see restartAPIServer).
+	certs := filepath.Join(dir, "certs")
+	if err := os.MkdirAll(certs, 0o700); err != nil {
+		return nil, err
+	}
+	env.ControlPlane.GetAPIServer().CertDir = certs
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, err
@@ -132,6 +139,33 @@ func (c *cluster) userKubeconfig(t *testing.T, name string, groups ...string) st
 		t.Fatal(err)
 	}
 	return path
+}
+
+// restartAPIServer stops kube-apiserver and starts it again on the same etcd, port and
+// certificates: its RBAC bootstrap runs again, as at every start.
+func (c *cluster) restartAPIServer(t *testing.T) {
+	t.Helper()
+	api := c.env.ControlPlane.APIServer
+	var logs bytes.Buffer
+	api.Out, api.Err = &logs, &logs
+	defer func() {
+		if t.Failed() {
+			t.Logf("kube-apiserver output:\n%s", tail(logs.String(), 3000))
+		}
+	}()
+	if err := api.Stop(); err != nil {
+		t.Fatalf("stopping kube-apiserver: %v", err)
+	}
+	if err := api.Start(); err != nil {
+		t.Fatalf("starting kube-apiserver again: %v", err)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
 
 func (c *cluster) stop() {

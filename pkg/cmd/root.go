@@ -47,6 +47,7 @@ Forbidden, or an incomplete view).`,
 		NewCmdWhoCan(configFlags, streams),
 		NewCmdAWSAuth(configFlags, streams),
 		NewCmdSA(configFlags, streams),
+		NewCmdAnon(configFlags, streams),
 		NewCmdVersion(streams),
 	)
 	return cmd

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -121,50 +122,125 @@ func readBackupList(path string) (*backupList, error) {
 
 // Run restores.
 func (o *SARestoreOptions) Run(ctx context.Context) error {
-	b, err := readBackupList(o.Filename)
+	return restoreBackup(ctx, o.Client, o.Filename, o.DryRun, o.BackupDir, o.IOStreams)
+}
+
+// restoreBackup puts back what a backup List holds: each service account's
+// automountServiceAccountToken, each binding's subjects and autoupdate annotation
+// (a binding that no longer exists is created again, as it was). Every object goes
+// through the common write path: its current resourceVersion, conflicts retried,
+// the dry-run mode, and a backup of what is replaced.
+func restoreBackup(ctx context.Context, c kubernetes.Interface, path string, dryRun cmdutil.DryRunStrategy, backupDir string, streams genericiooptions.IOStreams) error {
+	b, err := readBackupList(path)
 	if err != nil {
 		return err
 	}
-	backup := remedy.NewBackupSet(o.BackupDir, "sa-restore")
-	opts := remedy.Options{DryRun: o.DryRun, BackupSet: backup}
+	backup := remedy.NewBackupSet(backupDir, "restore")
+	opts := remedy.Options{DryRun: dryRun, BackupSet: backup}
 	failed, changed := 0, 0
-	report := func(what string, res bool, err error) {
+	report := func(what string, created, res bool, err error) {
 		switch {
 		case err != nil:
 			failed++
-			fmt.Fprintf(o.Out, "%s: error: %s\n", what, cmdutil.Message(err))
+			fmt.Fprintf(streams.Out, "%s: error: %s\n", what, cmdutil.Message(err))
+		case created:
+			changed++
+			fmt.Fprintf(streams.Out, "%s created%s\n", what, dryRun.Suffix())
 		case res:
 			changed++
-			fmt.Fprintf(o.Out, "%s restored%s\n", what, o.DryRun.Suffix())
+			fmt.Fprintf(streams.Out, "%s restored%s\n", what, dryRun.Suffix())
 		default:
-			fmt.Fprintf(o.Out, "%s unchanged\n", what)
+			fmt.Fprintf(streams.Out, "%s unchanged\n", what)
 		}
 	}
 	for _, sa := range b.ServiceAccounts {
-		res, err := remedy.ServiceAccountAutomount(o.Client, sa.Namespace, sa.Name, sa.AutomountServiceAccountToken, opts).Run(ctx)
-		report(fmt.Sprintf("serviceaccount/%s -n %s", sa.Name, sa.Namespace), res.Changed, err)
-	}
-	setSubjects := func(want []rbacv1.Subject) remedy.BindingChange {
-		return func(subjects []rbacv1.Subject, annotations map[string]string) ([]rbacv1.Subject, map[string]string, bool, error) {
-			return want, annotations, !slices.Equal(subjects, want), nil
-		}
+		res, err := remedy.ServiceAccountAutomount(c, sa.Namespace, sa.Name, sa.AutomountServiceAccountToken, opts).Run(ctx)
+		report(fmt.Sprintf("serviceaccount/%s -n %s", sa.Name, sa.Namespace), false, res.Changed, err)
 	}
 	for _, rb := range b.RoleBindings {
-		res, err := remedy.RoleBindingSubjects(o.Client, rb.Namespace, rb.Name, setSubjects(rb.Subjects), opts).Run(ctx)
-		report(fmt.Sprintf("rolebinding/%s -n %s", rb.Name, rb.Namespace), res.Changed, err)
+		want := rb
+		res, err := remedy.RoleBinding(c, rb.Namespace, rb.Name, func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
+			if !exists {
+				return recreated(&want), true, nil
+			}
+			return restoreBindingFields(live, live.RoleRef, want.RoleRef, want.Subjects, want.Annotations, live.DeepCopy)
+		}, opts).Run(ctx)
+		report(fmt.Sprintf("rolebinding/%s -n %s", rb.Name, rb.Namespace), res.Created && res.Changed, res.Changed, err)
 	}
 	for _, crb := range b.ClusterRoleBindings {
-		res, err := remedy.ClusterRoleBindingSubjects(o.Client, crb.Name, setSubjects(crb.Subjects), opts).Run(ctx)
-		report("clusterrolebinding/"+crb.Name, res.Changed, err)
+		want := crb
+		res, err := remedy.ClusterRoleBinding(c, crb.Name, func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
+			if !exists {
+				return recreated(&want), true, nil
+			}
+			return restoreBindingFields(live, live.RoleRef, want.RoleRef, want.Subjects, want.Annotations, live.DeepCopy)
+		}, opts).Run(ctx)
+		report("clusterrolebinding/"+crb.Name, res.Created && res.Changed, res.Changed, err)
 	}
 	if p := backup.Path(); p != "" {
-		fmt.Fprintf(o.ErrOut, "Backup of what the restore replaced: %s\n", p)
+		fmt.Fprintf(streams.ErrOut, "Backup of what the restore replaced: %s\n", p)
 	}
 	switch {
 	case failed > 0:
 		return fmt.Errorf("%d object(s) could not be restored", failed)
-	case o.DryRun != cmdutil.DryRunNone && changed > 0:
+	case dryRun != cmdutil.DryRunNone && changed > 0:
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
 	}
 	return nil
+}
+
+// binding is either kind of RBAC binding, for restoreBindingFields.
+type binding interface {
+	*rbacv1.RoleBinding | *rbacv1.ClusterRoleBinding
+}
+
+// restoreBindingFields sets a live binding's subjects and autoupdate annotation to
+// the backup's. roleRef is immutable: a binding whose role changed is not restored.
+func restoreBindingFields[T binding](live T, liveRef, wantRef rbacv1.RoleRef, subjects []rbacv1.Subject, annotations map[string]string, copyLive func() T) (T, bool, error) {
+	if liveRef != wantRef {
+		return live, false, fmt.Errorf("its roleRef is now %s/%s, not %s/%s as in the backup: delete it first to restore it", liveRef.Kind, liveRef.Name, wantRef.Kind, wantRef.Name)
+	}
+	d := copyLive()
+	var meta *metav1.ObjectMeta
+	var liveSubjects *[]rbacv1.Subject
+	switch b := any(d).(type) {
+	case *rbacv1.RoleBinding:
+		meta, liveSubjects = &b.ObjectMeta, &b.Subjects
+	case *rbacv1.ClusterRoleBinding:
+		meta, liveSubjects = &b.ObjectMeta, &b.Subjects
+	}
+	changed := !slices.Equal(*liveSubjects, subjects)
+	*liveSubjects = subjects
+	if want, ok := annotations[rbacv1.AutoUpdateAnnotationKey]; ok && meta.Annotations[rbacv1.AutoUpdateAnnotationKey] != want {
+		if meta.Annotations == nil {
+			meta.Annotations = map[string]string{}
+		}
+		meta.Annotations[rbacv1.AutoUpdateAnnotationKey] = want
+		changed = true
+	}
+	return d, changed, nil
+}
+
+// recreated is a backed-up object ready to be created again.
+func recreated[T binding](b T) T {
+	var meta *metav1.ObjectMeta
+	switch o := any(b).(type) {
+	case *rbacv1.RoleBinding:
+		c := o.DeepCopy()
+		meta = &c.ObjectMeta
+		clearServerFields(meta)
+		return any(c).(T)
+	case *rbacv1.ClusterRoleBinding:
+		c := o.DeepCopy()
+		meta = &c.ObjectMeta
+		clearServerFields(meta)
+		return any(c).(T)
+	}
+	return b
+}
+
+func clearServerFields(m *metav1.ObjectMeta) {
+	m.ResourceVersion, m.UID, m.Generation = "", "", 0
+	m.CreationTimestamp = metav1.Time{}
+	m.ManagedFields = nil
 }

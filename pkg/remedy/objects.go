@@ -67,8 +67,8 @@ func samePtr(a, b *bool) bool {
 // It returns changed=false when there is nothing to do.
 type BindingChange func(subjects []rbacv1.Subject, annotations map[string]string) (newSubjects []rbacv1.Subject, newAnnotations map[string]string, changed bool, err error)
 
-// RoleBindingSubjects updates one RoleBinding's subjects (and annotations) through change.
-func RoleBindingSubjects(c kubernetes.Interface, namespace, name string, change BindingChange, o Options) *Write[*rbacv1.RoleBinding] {
+// RoleBinding writes one RoleBinding as plan says (update, create or delete).
+func RoleBinding(c kubernetes.Interface, namespace, name string, plan func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error), o Options) *Write[*rbacv1.RoleBinding] {
 	rbs := c.RbacV1().RoleBindings(namespace)
 	return &Write[*rbacv1.RoleBinding]{
 		GVK:       rbacv1.SchemeGroupVersion.WithKind("RoleBinding"),
@@ -78,23 +78,14 @@ func RoleBindingSubjects(c kubernetes.Interface, namespace, name string, change 
 			return rbs.Get(ctx, name, metav1.GetOptions{})
 		},
 		Update: rbs.Update,
-		Plan: func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
-			if !exists {
-				return nil, false, fmt.Errorf("rolebinding %s/%s does not exist", namespace, name)
-			}
-			subjects, annotations, changed, err := change(live.Subjects, live.Annotations)
-			if err != nil || !changed {
-				return live, false, err
-			}
-			d := live.DeepCopy()
-			d.Subjects, d.Annotations = subjects, annotations
-			return d, true, nil
-		},
+		Create: rbs.Create,
+		Delete: rbs.Delete,
+		Plan:   plan,
 	}
 }
 
-// ClusterRoleBindingSubjects updates one ClusterRoleBinding's subjects (and annotations).
-func ClusterRoleBindingSubjects(c kubernetes.Interface, name string, change BindingChange, o Options) *Write[*rbacv1.ClusterRoleBinding] {
+// ClusterRoleBinding writes one ClusterRoleBinding as plan says.
+func ClusterRoleBinding(c kubernetes.Interface, name string, plan func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error), o Options) *Write[*rbacv1.ClusterRoleBinding] {
 	crbs := c.RbacV1().ClusterRoleBindings()
 	return &Write[*rbacv1.ClusterRoleBinding]{
 		GVK:       rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"),
@@ -104,19 +95,42 @@ func ClusterRoleBindingSubjects(c kubernetes.Interface, name string, change Bind
 			return crbs.Get(ctx, name, metav1.GetOptions{})
 		},
 		Update: crbs.Update,
-		Plan: func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
-			if !exists {
-				return nil, false, fmt.Errorf("clusterrolebinding %s does not exist", name)
-			}
-			subjects, annotations, changed, err := change(live.Subjects, live.Annotations)
-			if err != nil || !changed {
-				return live, false, err
-			}
-			d := live.DeepCopy()
-			d.Subjects, d.Annotations = subjects, annotations
-			return d, true, nil
-		},
+		Create: crbs.Create,
+		Delete: crbs.Delete,
+		Plan:   plan,
 	}
+}
+
+// RoleBindingSubjects updates one existing RoleBinding's subjects (and annotations).
+func RoleBindingSubjects(c kubernetes.Interface, namespace, name string, change BindingChange, o Options) *Write[*rbacv1.RoleBinding] {
+	return RoleBinding(c, namespace, name, func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
+		if !exists {
+			return nil, false, fmt.Errorf("rolebinding %s/%s does not exist", namespace, name)
+		}
+		subjects, annotations, changed, err := change(live.Subjects, live.Annotations)
+		if err != nil || !changed {
+			return live, false, err
+		}
+		d := live.DeepCopy()
+		d.Subjects, d.Annotations = subjects, annotations
+		return d, true, nil
+	}, o)
+}
+
+// ClusterRoleBindingSubjects updates one existing ClusterRoleBinding's subjects (and annotations).
+func ClusterRoleBindingSubjects(c kubernetes.Interface, name string, change BindingChange, o Options) *Write[*rbacv1.ClusterRoleBinding] {
+	return ClusterRoleBinding(c, name, func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
+		if !exists {
+			return nil, false, fmt.Errorf("clusterrolebinding %s does not exist", name)
+		}
+		subjects, annotations, changed, err := change(live.Subjects, live.Annotations)
+		if err != nil || !changed {
+			return live, false, err
+		}
+		d := live.DeepCopy()
+		d.Subjects, d.Annotations = subjects, annotations
+		return d, true, nil
+	}, o)
 }
 
 // RemoveSubjects is a BindingChange that takes out every subject equal to one of

@@ -42,10 +42,14 @@ type Write[T Object] struct {
 	// Update and Create send the object; Create may be nil (never create).
 	Update func(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
 	Create func(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
+	// Delete removes the object; it is used when Plan returns a nil object with
+	// changed=true. The call carries the live UID and resourceVersion as preconditions.
+	Delete func(ctx context.Context, name string, opts metav1.DeleteOptions) error
 	// Plan returns the object to write given the live one (live is the zero T when
 	// it does not exist). It runs again after every conflict, on the fresh object,
 	// so its checks always see what is written over. It must not modify live, and
-	// returns changed=false when there is nothing to do.
+	// returns changed=false when there is nothing to do; a nil object with
+	// changed=true deletes the object.
 	Plan   func(live T, exists bool) (desired T, changed bool, err error)
 	DryRun cmdutil.DryRunStrategy
 	// BackupDir receives a copy of the live object before a real write ("" = none).
@@ -64,6 +68,7 @@ type Result[T Object] struct {
 	Written T
 	Changed bool
 	Created bool
+	Deleted bool
 	// Attempts counts the reads (more than one after conflicts).
 	Attempts int
 	// Backup is the path of the backup written, if any.
@@ -105,7 +110,18 @@ func (w *Write[T]) Run(ctx context.Context) (*Result[T], error) {
 			res.Written = desired
 			return nil
 		}
+		deleting := any(desired) == any(zero)
+		res.Deleted = deleting
+		if deleting && (w.Delete == nil || !exists) {
+			return fmt.Errorf("%s: deleting is not supported here", w.GVK.Kind)
+		}
 		send := func(dryRun []string) (T, error) {
+			if deleting {
+				uid, rv := live.GetUID(), live.GetResourceVersion()
+				err := w.Delete(ctx, live.GetName(), metav1.DeleteOptions{DryRun: dryRun,
+					Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}})
+				return zero, err
+			}
 			if exists {
 				return w.Update(ctx, desired, metav1.UpdateOptions{DryRun: dryRun, FieldManager: FieldManager})
 			}
