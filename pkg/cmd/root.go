@@ -45,6 +45,7 @@ Forbidden, or an incomplete view).`,
 
 	cmd.AddCommand(
 		NewCmdWhoCan(configFlags, streams),
+		NewCmdAccess(configFlags, streams),
 		NewCmdAWSAuth(configFlags, streams),
 		NewCmdSA(configFlags, streams),
 		NewCmdAnon(configFlags, streams),

@@ -18,9 +18,11 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	rbacclient "k8s.io/client-go/kubernetes/typed/rbac/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/resources"
@@ -114,8 +116,11 @@ type WhoCanOptions struct {
 	Recursive     bool
 	Output        string
 	NoHeaders     bool
-	// IAM resolves IAM principals through aws-auth (--iam, default true).
+	// IAM resolves IAM principals through aws-auth and access entries (--iam, default true).
 	IAM bool
+	EKS eksFlags
+	// loader is the kubeconfig, where the EKS cluster name may be found.
+	loader clientcmd.ClientConfig
 
 	// Resolved by Complete.
 	// RBAC and Core read the cluster; nil in offline mode (Filenames set).
@@ -158,7 +163,8 @@ func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions
 	fl.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
 	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read RBAC objects from these files, directories or - (stdin) instead of a cluster (repeatable).")
 	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
-	fl.BoolVar(&o.IAM, "iam", true, "List the IAM principals that reach each subject through the aws-auth ConfigMap (needs get on configmap kube-system/aws-auth).")
+	fl.BoolVar(&o.IAM, "iam", true, "List the IAM principals that reach each subject through the aws-auth ConfigMap (needs get on configmap kube-system/aws-auth) and EKS access entries.")
+	o.EKS.add(fl)
 	return cmd
 }
 
@@ -176,6 +182,7 @@ func (o *WhoCanOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobr
 	}
 
 	o.Getter = f
+	o.loader = f.ToRawKubeConfigLoader()
 	if fl := cmd.Flag("namespace"); fl != nil && fl.Changed {
 		o.NamespaceSet = true
 		o.Namespace = fl.Value.String()
@@ -306,7 +313,7 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 			return err
 		case apierrors.IsNotFound(authErr):
 			awsAuth = nil // no aws-auth: no IAM principal is mapped through it
-			noAWSAuth = "kube-system/aws-auth does not exist, so no IAM principal is mapped through it (EKS access entries are not read)"
+			noAWSAuth = "kube-system/aws-auth does not exist, so no IAM principal is mapped through it"
 		case authErr != nil:
 			return fmt.Errorf("incomplete view of IAM principals, refusing to answer: cannot read configmap kube-system/aws-auth: %w (pass --iam=false to answer in RBAC terms only)", authErr)
 		}
@@ -315,14 +322,24 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 	result := rbac.NewIndex(snapshot).WhoCan(*q)
 	report := newWhoCanReport(query, &result)
 	if o.IAM {
+		access, warning, err := o.EKS.load(ctx, o.loader, files != nil)
+		if err != nil {
+			return err
+		}
+		if warning != "" {
+			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: "AccessEntriesUnavailable", Message: warning})
+		}
 		if files != nil && awsAuth == nil {
-			noAWSAuth = "the input holds no ConfigMap kube-system/aws-auth, so no IAM principals are listed: add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'"
+			noAWSAuth = "the input holds no ConfigMap kube-system/aws-auth, so no IAM principal is mapped through it: add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'"
+		}
+		if access != nil && access.Cluster.AuthenticationMode == eks.ModeAPI {
+			noAWSAuth = "" // aws-auth does not count in API mode
 		}
 		if noAWSAuth != "" {
 			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: "NoAWSAuth", Message: noAWSAuth})
 		}
-		if awsAuth != nil {
-			addIAMPrincipals(report, awsAuth)
+		if awsAuth != nil || access != nil {
+			addIAMPrincipals(report, awsAuth, access, q)
 		}
 	}
 	var incomplete error
@@ -467,7 +484,33 @@ func (o *WhoCanOptions) print(r *v1alpha1.WhoCanReport) error {
 		}
 		t.Append(row...)
 	}
-	return t.Write(o.Out, o.NoHeaders)
+	if err := t.Write(o.Out, o.NoHeaders); err != nil {
+		return err
+	}
+	// Access policies allow without RBAC subjects: list those principals apart.
+	var viaPolicies []string
+	for _, p := range r.IAMPrincipals {
+		if p.Status != "active" || len(p.ViaAccessPolicies) == 0 {
+			continue
+		}
+		var pols []string
+		for _, ap := range p.ViaAccessPolicies {
+			scope := "cluster"
+			if ap.Scope == eks.ScopeNamespace {
+				scope = "namespaces " + strings.Join(ap.Namespaces, ",")
+			}
+			pols = append(pols, eks.PolicyName(ap.PolicyARN)+" ("+scope+")")
+		}
+		name := p.ARN
+		if !wide {
+			name = shortARN(p.ARN)
+		}
+		viaPolicies = append(viaPolicies, name+": "+strings.Join(pols, ", "))
+	}
+	if len(viaPolicies) > 0 {
+		fmt.Fprintf(o.Out, "Also allowed through EKS access policies: %s\n", strings.Join(viaPolicies, "; "))
+	}
+	return nil
 }
 
 func scopeCell(s *v1alpha1.Subject, wide bool) string {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 )
 
 // AuthenticatedGroup is added by the API server to every authenticated user.
@@ -30,14 +31,28 @@ type Principal struct {
 	Username string
 	// Groups as mapped, without system:authenticated.
 	Groups []string
+	// Status is active; shadowed (an aws-auth mapping of a principal that has an
+	// access entry, which wins in API_AND_CONFIG_MAP mode); or ignored (the
+	// cluster's authentication mode does not read this source).
+	Status string
+	// EntryType and AccessPolicies, for access entries.
+	EntryType      string
+	AccessPolicies []eks.AssociatedPolicy
 }
+
+// Principal statuses.
+const (
+	StatusActive   = "active"
+	StatusShadowed = "shadowed"
+	StatusIgnored  = "ignored"
+)
 
 // FromAWSAuth lists the principals aws-auth maps, one per mapping that takes effect
 // (case-variant mapUsers entries included).
 func FromAWSAuth(s *awsauth.Store) []Principal {
 	var out []Principal
 	for _, m := range s.Active() {
-		p := Principal{ARN: m.ARN, Type: m.Kind, Source: fmt.Sprintf("aws-auth %s[%d]", m.Key, m.Index), Username: m.Username, Groups: m.Groups}
+		p := Principal{ARN: m.ARN, Type: m.Kind, Source: fmt.Sprintf("aws-auth %s[%d]", m.Key, m.Index), Username: m.Username, Groups: m.Groups, Status: StatusActive}
 		if m.Kind == awsauth.KindAccount {
 			p.ARN = "arn:aws:iam::" + m.ARN + ":*"
 			p.Username = "{{ARN}}"
@@ -115,5 +130,145 @@ func AccountPrincipalFor(s *awsauth.Store, user string) (Principal, bool) {
 	if r.Mapping == nil || r.Mapping.Kind != awsauth.KindAccount {
 		return Principal{}, false
 	}
-	return Principal{ARN: user, Type: awsauth.KindAccount, Source: fmt.Sprintf("aws-auth %s[%d]", r.Mapping.Key, r.Mapping.Index), Username: user, Groups: []string{}}, true
+	return Principal{ARN: user, Type: awsauth.KindAccount, Source: fmt.Sprintf("aws-auth %s[%d]", r.Mapping.Key, r.Mapping.Index), Username: user, Groups: []string{}, Status: StatusActive}, true
+}
+
+// Sources are where IAM principals come from.
+type Sources struct {
+	// AWSAuth is the aws-auth store, nil when there is no aws-auth.
+	AWSAuth *awsauth.Store
+	// Access is the cluster's access configuration, nil when it was not read (the
+	// mode is then unknown and aws-auth is taken as what counts).
+	Access *eks.Snapshot
+}
+
+// Mode is the cluster's authentication mode, "" when unknown.
+func (s Sources) Mode() string {
+	if s.Access == nil {
+		return ""
+	}
+	return s.Access.Cluster.AuthenticationMode
+}
+
+// All lists every principal of every source, with its status under the
+// authentication mode: CONFIG_MAP reads aws-auth only, API access entries only,
+// API_AND_CONFIG_MAP both, an access entry winning over aws-auth for its principal.
+func All(src Sources) []Principal {
+	mode := src.Mode()
+	entryKeys := map[string]bool{}
+	var out []Principal
+	if src.Access != nil {
+		for _, e := range src.Access.Entries {
+			entryKeys[eks.MatchKey(e.PrincipalARN)] = true
+			kind := awsauth.ParseARN(e.PrincipalARN).Kind
+			if kind != awsauth.ARNUser {
+				kind = awsauth.KindRole
+			}
+			p := Principal{ARN: e.PrincipalARN, Type: kind, Source: "access entry (" + e.Type + ")", Username: eks.Username(&e),
+				Groups: eks.Groups(&e), Status: StatusActive, EntryType: e.Type, AccessPolicies: e.AccessPolicies}
+			if mode == eks.ModeConfigMap {
+				p.Status = StatusIgnored
+			}
+			out = append(out, p)
+		}
+	}
+	if src.AWSAuth != nil {
+		for _, p := range FromAWSAuth(src.AWSAuth) {
+			switch {
+			case mode == eks.ModeAPI:
+				p.Status = StatusIgnored
+			case mode == eks.ModeAPIAndConfigMap && p.Type != awsauth.KindAccount && entryKeys[eks.MatchKey(p.ARN)]:
+				p.Status = StatusShadowed
+			}
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Principal) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(strings.ToLower(a.ARN), strings.ToLower(b.ARN)), cmp.Compare(a.Source, b.Source))
+	})
+	return out
+}
+
+// Resolved is the identity one IAM principal gets.
+type Resolved struct {
+	// CanonicalARN is what the authenticator matches: an assumed-role session
+	// becomes its role.
+	CanonicalARN string
+	// Principal is the mapping that applies, nil when the principal is not mapped.
+	Principal *Principal
+	// Username and Groups the caller gets (Groups include system:authenticated). For a
+	// session ARN, {{SessionName}}, {{SessionNameRaw}} and {{AccountID}} are rendered.
+	Username string
+	Groups   []string
+	// Others are mappings of the same principal that do not apply, with why (shadowed,
+	// ignored by the mode).
+	Others []Principal
+	// Ambiguous is set when aws-auth case-variant entries make the answer random.
+	Ambiguous bool
+}
+
+// Resolve finds the identity arn (a role, a user, or an assumed-role session ARN)
+// gets, under the authentication mode.
+func Resolve(src Sources, arn string) (*Resolved, error) {
+	canonical, err := awsauth.CanonicalCallerARN(arn)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resolved{CanonicalARN: canonical}
+	var candidates []Principal
+	mode := src.Mode()
+	if src.Access != nil {
+		for _, p := range All(Sources{Access: src.Access}) {
+			if eks.MatchKey(p.ARN) == eks.MatchKey(canonical) {
+				candidates = append(candidates, p)
+			}
+		}
+	}
+	if src.AWSAuth != nil {
+		res := src.AWSAuth.Resolve(canonical)
+		if res.Mapping != nil {
+			p := Principal{ARN: res.Mapping.ARN, Type: res.Mapping.Kind, Source: fmt.Sprintf("aws-auth %s[%d]", res.Mapping.Key, res.Mapping.Index),
+				Username: res.Username, Groups: res.Groups, Status: StatusActive}
+			if res.Mapping.Kind == awsauth.KindAccount {
+				p.ARN = "arn:aws:iam::" + res.Mapping.ARN + ":*"
+			}
+			switch {
+			case mode == eks.ModeAPI:
+				p.Status = StatusIgnored
+			case mode == eks.ModeAPIAndConfigMap && len(candidates) > 0:
+				p.Status = StatusShadowed
+			}
+			r.Ambiguous = res.Ambiguous
+			candidates = append(candidates, p)
+		}
+	}
+	for i := range candidates {
+		if candidates[i].Status == StatusActive && r.Principal == nil {
+			p := candidates[i]
+			r.Principal = &p
+			continue
+		}
+		r.Others = append(r.Others, candidates[i])
+	}
+	r.Groups = []string{AuthenticatedGroup}
+	if r.Principal != nil {
+		r.Username = render(r.Principal.Username, arn)
+		for _, g := range r.Principal.Groups {
+			r.Groups = append(r.Groups, render(g, arn))
+		}
+	}
+	return r, nil
+}
+
+// render fills in the templates a session ARN determines; others stay as they are.
+func render(tmpl, arn string) string {
+	a := awsauth.ParseARN(arn)
+	tmpl = strings.ReplaceAll(tmpl, "{{AccountID}}", a.Account)
+	if a.Kind != awsauth.ARNAssumedRole {
+		return tmpl
+	}
+	parts := strings.Split(a.Name, "/")
+	session := parts[len(parts)-1]
+	tmpl = strings.ReplaceAll(tmpl, "{{SessionNameRaw}}", session)
+	return strings.ReplaceAll(tmpl, "{{SessionName}}", strings.ReplaceAll(session, "@", "-"))
 }

@@ -38,7 +38,10 @@ type WhoCanReport struct {
 	// IAMPrincipals are the AWS IAM principals that reach one of Subjects through
 	// aws-auth or EKS access entries.
 	IAMPrincipals []IAMPrincipal `json:"iamPrincipals"`
-	Warnings      []Warning      `json:"warnings"`
+	// AuthenticationMode of the EKS cluster (CONFIG_MAP, API_AND_CONFIG_MAP, API), ""
+	// when access entries were not read.
+	AuthenticationMode string    `json:"authenticationMode,omitempty"`
+	Warnings           []Warning `json:"warnings"`
 }
 
 // WhoCanQuery is the question, resolved.
@@ -123,6 +126,23 @@ type IAMPrincipal struct {
 	Groups   []string `json:"groups"`
 	// Via are the allowed subjects it reaches.
 	Via []SubjectRef `json:"via"`
+	// Status is active; shadowed (an aws-auth mapping of a principal whose access
+	// entry wins); or ignored (the authentication mode does not read its source).
+	// Only active principals have the access.
+	Status string `json:"status"`
+	// EntryType is the access entry type (STANDARD, EC2_LINUX...), for access entries.
+	EntryType string `json:"entryType,omitempty"`
+	// ViaAccessPolicies are the EKS access policies that allow the request (access
+	// entries only), with the scope that covers it.
+	ViaAccessPolicies []AccessPolicyGrant `json:"viaAccessPolicies"`
+}
+
+// AccessPolicyGrant is an EKS access policy associated with an access entry.
+type AccessPolicyGrant struct {
+	PolicyARN string `json:"policyArn"`
+	// Scope is cluster or namespace.
+	Scope      string   `json:"scope"`
+	Namespaces []string `json:"namespaces"`
 }
 
 // SubjectRef names an RBAC subject.

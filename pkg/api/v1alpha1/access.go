@@ -1,0 +1,69 @@
+package v1alpha1
+
+import (
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// AccessReport is the answer of `kubectl eksiam access ARN`: the identity one IAM
+// principal gets in the cluster and what it may do.
+type AccessReport struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// ARN as asked.
+	ARN string `json:"arn"`
+	// CanonicalARN is the IAM form EKS matches: an assumed-role session ARN becomes
+	// its role ARN (paths removed).
+	CanonicalARN string `json:"canonicalArn"`
+	// AuthenticationMode of the cluster, "" when access entries were not read (then
+	// aws-auth is taken as what counts).
+	AuthenticationMode string `json:"authenticationMode,omitempty"`
+	// Mapped is false when no source the mode reads maps the principal: it cannot
+	// authenticate.
+	Mapped bool `json:"mapped"`
+	// Principal is the mapping that counts, when Mapped.
+	Principal *IAMPrincipal `json:"principal,omitempty"`
+	// Username the principal authenticates as (templates rendered).
+	Username string `json:"username,omitempty"`
+	// Groups it gets, system:authenticated and the groups an entry type implies included.
+	Groups []string `json:"groups"`
+	// Others are mappings of the same principal that do not count: shadowed by an
+	// access entry, or ignored by the authentication mode.
+	Others []IAMPrincipal `json:"others"`
+	// Superuser is true when Groups include system:masters.
+	Superuser bool `json:"superuser"`
+	// RBACRules are the RBAC rules the identity reaches in the namespace asked (or
+	// every namespace with -A), with the binding and role that give each.
+	RBACRules []AccessRule `json:"rbacRules"`
+	// PolicyRules are the rules of the modelled EKS access policies associated with
+	// the access entry, whose scope covers the namespace asked.
+	PolicyRules []AccessRule `json:"policyRules"`
+	// Decision answers --verb/--resource.
+	Decision *AccessDecision `json:"decision,omitempty"`
+	Warnings []Warning       `json:"warnings"`
+}
+
+// AccessRule is one rule the principal reaches.
+type AccessRule struct {
+	// Source is "ClusterRoleBinding/x -> ClusterRole/y", "RoleBinding/ns/x -> Role/ns/y"
+	// or "AmazonEKSViewPolicy (namespace: a, b)".
+	Source string `json:"source"`
+	// Namespace the rule applies in: "" for cluster-wide; for a namespace-scoped access
+	// policy with -A, its namespace patterns, comma-separated.
+	Namespace string            `json:"namespace,omitempty"`
+	Rule      rbacv1.PolicyRule `json:"rule"`
+}
+
+// AccessDecision answers whether the principal may make one request.
+type AccessDecision struct {
+	Verb string `json:"verb"`
+	// Request is the request in words ("delete pods in app").
+	Request string `json:"request"`
+	Allowed bool   `json:"allowed"`
+	// Reason names the binding or access policy that allows it, or why nothing does.
+	Reason string `json:"reason"`
+}
+
+// DeepCopyObject implements runtime.Object.
+func (r *AccessReport) DeepCopyObject() runtime.Object { return deepCopy(r) }

@@ -1,0 +1,164 @@
+// Package eks models EKS access entries and access policies: the cluster's
+// authentication mode, the identity an access entry gives its IAM principal, and what
+// each AWS managed access policy allows in Kubernetes terms. Pure.
+package eks
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
+)
+
+// Authentication modes (DescribeCluster: cluster.accessConfig.authenticationMode).
+const (
+	ModeConfigMap       = "CONFIG_MAP"
+	ModeAPI             = "API"
+	ModeAPIAndConfigMap = "API_AND_CONFIG_MAP"
+)
+
+// Access entry types.
+const (
+	TypeStandard     = "STANDARD"
+	TypeEC2Linux     = "EC2_LINUX"
+	TypeEC2Windows   = "EC2_WINDOWS"
+	TypeFargateLinux = "FARGATE_LINUX"
+	TypeHybridLinux  = "HYBRID_LINUX"
+	TypeEC2          = "EC2"
+	TypeHyperPod     = "HYPERPOD_LINUX"
+)
+
+// Access scope types.
+const (
+	ScopeCluster   = "cluster"
+	ScopeNamespace = "namespace"
+)
+
+// Cluster is what the IAM view needs of the cluster.
+type Cluster struct {
+	Name               string `json:"name"`
+	Region             string `json:"region,omitempty"`
+	AuthenticationMode string `json:"authenticationMode"`
+}
+
+// AccessEntry is one access entry with its associated access policies.
+type AccessEntry struct {
+	PrincipalARN     string   `json:"principalArn"`
+	Type             string   `json:"type"`
+	Username         string   `json:"username,omitempty"`
+	KubernetesGroups []string `json:"kubernetesGroups"`
+	// AccessPolicies associated with the entry (STANDARD entries only).
+	AccessPolicies []AssociatedPolicy `json:"accessPolicies"`
+}
+
+// AssociatedPolicy is an access policy associated with an entry, with its scope.
+type AssociatedPolicy struct {
+	PolicyARN string `json:"policyArn"`
+	Scope     Scope  `json:"accessScope"`
+}
+
+// Scope of an association: the whole cluster, or namespaces (which may end in a
+// wildcard, such as dev-*).
+type Scope struct {
+	Type       string   `json:"type"`
+	Namespaces []string `json:"namespaces"`
+}
+
+// Covers reports whether the scope applies to a request in namespace ns ("" for a
+// cluster-scoped request or a non-resource URL, which only a cluster scope covers).
+// allNamespaces asks whether it applies in at least one namespace.
+func (s Scope) Covers(ns string, allNamespaces bool) bool {
+	if s.Type == ScopeCluster {
+		return true
+	}
+	if allNamespaces {
+		return len(s.Namespaces) > 0
+	}
+	if ns == "" {
+		return false
+	}
+	for _, pattern := range s.Namespaces {
+		if ok, err := path.Match(pattern, ns); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (s Scope) String() string {
+	if s.Type == ScopeCluster {
+		return "cluster"
+	}
+	return "namespaces " + strings.Join(s.Namespaces, ",")
+}
+
+// Snapshot is the cluster's access configuration as read (or exported).
+type Snapshot struct {
+	Cluster Cluster       `json:"cluster"`
+	Entries []AccessEntry `json:"accessEntries"`
+}
+
+// DefaultUsername is the username EKS gives an entry without one: the user ARN; for a
+// role, its session ARN with the path removed and {{SessionName}}; for node types the
+// node name templates.
+func DefaultUsername(e *AccessEntry) string {
+	switch e.Type {
+	case TypeEC2Linux, TypeEC2Windows, TypeEC2:
+		return "system:node:{{EC2PrivateDNSName}}"
+	case TypeFargateLinux, TypeHybridLinux, TypeHyperPod:
+		return "system:node:{{SessionName}}"
+	}
+	a := awsauth.ParseARN(e.PrincipalARN)
+	if a.Kind == awsauth.ARNRole {
+		return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/{{SessionName}}", a.Partition, a.Account, a.Name)
+	}
+	return e.PrincipalARN
+}
+
+// Username is the entry's username, or the default.
+func Username(e *AccessEntry) string {
+	if e.Username != "" {
+		return e.Username
+	}
+	return DefaultUsername(e)
+}
+
+// ImpliedGroups are the groups an entry type adds. EKS does not document them for
+// access entries; these are the groups of the equivalent aws-auth node mappings
+// (system:bootstrappers, system:nodes; Fargate adds system:node-proxier; Windows
+// eks:kube-proxy-windows), which EKS's own migration produces.
+func ImpliedGroups(e *AccessEntry) []string {
+	switch e.Type {
+	case TypeEC2Linux, TypeEC2, TypeHybridLinux, TypeHyperPod:
+		return []string{"system:bootstrappers", "system:nodes"}
+	case TypeEC2Windows:
+		return []string{"system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"}
+	case TypeFargateLinux:
+		return []string{"system:bootstrappers", "system:nodes", "system:node-proxier"}
+	}
+	return nil
+}
+
+// Groups is every group the entry gives: its kubernetesGroups and the implied ones.
+func Groups(e *AccessEntry) []string {
+	out := slices.Clone(e.KubernetesGroups)
+	for _, g := range ImpliedGroups(e) {
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// MatchKey is how an access entry and an aws-auth mapping are matched to the same
+// principal: the ARN lower-cased, with a role's path removed (access entries keep
+// paths, aws-auth never matches one). An unparseable ARN is its lower-cased self.
+func MatchKey(arn string) string {
+	a := awsauth.ParseARN(arn)
+	if a.Malformed == "" && a.Kind == awsauth.ARNRole {
+		return strings.ToLower(a.PathStripped())
+	}
+	return strings.ToLower(arn)
+}
