@@ -211,6 +211,13 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 	if warning != "" {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "AccessEntriesUnavailable", Message: warning})
 	}
+	if awsAuth == nil && src.Mode() != eks.ModeAPI {
+		where := "configmap kube-system/aws-auth does not exist"
+		if offline {
+			where = "the files hold no configmap kube-system/aws-auth"
+		}
+		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "NoAWSAuth", Message: where + ": no aws-auth mappings"})
+	}
 	if src.Mode() == "" {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "ModeUnknown", Message: "the cluster's authentication mode is unknown (access entries not read): aws-auth is taken as what counts"})
 	}
@@ -266,6 +273,9 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 	}
 	if err := o.print(r); err != nil {
 		return err
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w.Message)
 	}
 	if r.Decision != nil && !r.Decision.Allowed {
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)

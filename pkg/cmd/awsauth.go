@@ -35,6 +35,7 @@ and leave a backup that 'aws-auth restore' puts back.`,
 	cmd.AddCommand(
 		NewCmdAWSAuthGet(f, streams),
 		NewCmdAWSAuthValidate(f, streams),
+		NewCmdAWSAuthMigrate(f, streams),
 		NewCmdAWSAuthDiff(f, streams),
 		NewCmdAWSAuthAdd(f, streams),
 		NewCmdAWSAuthRemove(f, streams),

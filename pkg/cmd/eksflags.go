@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,21 +40,11 @@ func (e *eksFlags) load(ctx context.Context, loader clientcmd.ClientConfig, offl
 	if !e.AccessEntries || offline {
 		return nil, "", nil
 	}
-	cluster := source.EKSCluster{Name: e.ClusterName, Region: e.Region}
-	if cluster.Name == "" && loader != nil {
-		detected, ok := source.DetectEKSCluster(loader)
-		if !ok {
-			return nil, "", nil // not an EKS cluster, as far as the kubeconfig says
-		}
-		cluster.Name = detected.Name
-		if cluster.Region == "" {
-			cluster.Region = detected.Region
-		}
+	cluster, ok := eksCluster(e.ClusterName, e.Region, loader)
+	if !ok {
+		return nil, "", nil // not an EKS cluster, as far as the kubeconfig says
 	}
-	if cluster.Name == "" {
-		return nil, "", nil
-	}
-	client, err := source.NewEKSClient(ctx, cluster.Region)
+	client, err := source.NewEKSClient(ctx, cluster)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w (pass --access-entries=false to use aws-auth alone)", err)
 	}
@@ -65,6 +56,29 @@ func (e *eksFlags) load(ctx context.Context, loader clientcmd.ClientConfig, offl
 	case err != nil:
 		return nil, "", fmt.Errorf("incomplete view of IAM principals, refusing to answer: %w (pass --access-entries=false to use aws-auth alone)", err)
 	}
-	snap.Cluster.Region = cluster.Region
+	// The region the client uses: the flag or the kubeconfig's, else the AWS
+	// configuration's (cluster.Region is "" then).
+	snap.Cluster.Region = client.Options().Region
 	return snap, "", nil
+}
+
+// eksCluster is the cluster to read: the name and region given, else those of the
+// kubeconfig's exec plugin, whose AWS profile and assumed role are used either way
+// (the EKS API is then read as the identity kubectl authenticates with). ok is false
+// when no name is given and the kubeconfig does not authenticate through EKS.
+func eksCluster(name, region string, loader clientcmd.ClientConfig) (source.EKSCluster, bool) {
+	c := source.EKSCluster{Name: name, Region: region}
+	if loader == nil {
+		return c, c.Name != ""
+	}
+	detected, ok := source.DetectEKSCluster(loader)
+	if !ok {
+		return c, c.Name != ""
+	}
+	c.Profile, c.RoleARN, c.DetectedFrom = detected.Profile, detected.RoleARN, detected.DetectedFrom
+	if c.Name == "" {
+		c.Name = detected.Name
+		c.Region = cmp.Or(c.Region, detected.Region)
+	}
+	return c, true
 }

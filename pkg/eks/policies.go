@@ -6,11 +6,21 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
-// PolicyModelVersion names the edition of the access policy table below: the EKS user
-// guide's "Review access policy permissions" page (access-policy-reference.adoc in
-// github.com/awsdocs/amazon-eks-user-guide), whose change log ends with the policies
-// added on 2024-12-02 (hybrid nodes and Auto Mode).
-const PolicyModelVersion = "eks-access-policies/2024-12-02"
+// PolicyModelVersion names the edition of the access policy table below. Its source is
+// the EKS user guide page "Review access policy permissions": access-policy-reference.adoc
+// under latest/ug/manage-access/k8s-access/ in github.com/awsdocs/amazon-eks-user-guide,
+// published at https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html.
+// The edition read (file version 145543a9) has a change log whose latest entry is dated
+// 2025-11-06 (AmazonEKSSecretReaderPolicy added). The rule tables of the five
+// user-facing policies and of AmazonEKSHybridPolicy were also compared, row by row and
+// by program, with the 2024-12-18 edition (commit 4d52b4d0), and they are the same.
+//
+// The rules of a policy are modelled only where that page gives them as a table. The
+// page gives only a prose summary for the Auto Mode and other service policies. EKS
+// lists more policies than the page describes (its list-access-policies sample names
+// AmazonAIOpsAssistantPolicy and AmazonARCRegionSwitchScalingPolicy). Neither kind is
+// modelled. A policy that is not in the table at all is unknown to this package.
+const PolicyModelVersion = "eks-access-policies/2025-11-06"
 
 // PolicyARNPrefix is the prefix of every AWS managed access policy ARN (partition aws).
 const PolicyARNPrefix = "arn:aws:eks::aws:cluster-access-policy/"
@@ -19,10 +29,11 @@ const PolicyARNPrefix = "arn:aws:eks::aws:cluster-access-policy/"
 type Policy struct {
 	Name string
 	// Modelled is false for the policies whose rules AWS describes only in prose
-	// (Auto Mode and other system policies): they are shown, never counted as access.
+	// (Auto Mode and other service policies) or not at all. They are shown, but their
+	// access is never counted.
 	Modelled bool
 	Rules    []rbacv1.PolicyRule
-	// About is the user guide's summary.
+	// About is a short summary in this project's own words.
 	About string
 }
 
@@ -34,6 +45,8 @@ func PolicyName(arn string) string {
 	return arn
 }
 
+// rule builds a resource rule from space-separated lists. An empty groups string is
+// the core API group ("").
 func rule(groups, resources, verbs string) rbacv1.PolicyRule {
 	split := func(s string) []string {
 		if s == "" {
@@ -44,73 +57,149 @@ func rule(groups, resources, verbs string) rbacv1.PolicyRule {
 	return rbacv1.PolicyRule{APIGroups: split(groups), Resources: split(resources), Verbs: split(verbs)}
 }
 
+// Verb sets that recur in the tables.
 const (
 	write = "create delete deletecollection patch update"
 	read  = "get list watch"
 )
 
-// editRules are the rules AmazonEKSEditPolicy and AmazonEKSAdminPolicy share.
+// Resource lists that recur in the tables.
+const (
+	appsWrite       = "daemonsets deployments deployments/rollback deployments/scale replicasets replicasets/scale statefulsets statefulsets/scale"
+	appsRead        = "controllerrevisions daemonsets daemonsets/status deployments deployments/scale deployments/status replicasets replicasets/scale replicasets/status statefulsets statefulsets/scale statefulsets/status"
+	extensionsWrite = "daemonsets deployments deployments/rollback deployments/scale ingresses networkpolicies replicasets replicasets/scale replicationcontrollers/scale"
+	extensionsRead  = "daemonsets daemonsets/status deployments deployments/scale deployments/status ingresses ingresses/status networkpolicies replicasets replicasets/scale replicasets/status replicationcontrollers/scale"
+	coreRead        = "configmaps endpoints persistentvolumeclaims persistentvolumeclaims/status pods replicationcontrollers replicationcontrollers/scale serviceaccounts services services/status"
+	coreReadMore    = "bindings events limitranges namespaces/status pods/log pods/status replicationcontrollers/status resourcequotas resourcequotas/status"
+	coreReadPrivate = "pods/attach pods/exec pods/portforward pods/proxy secrets services/proxy"
+	coreWrite       = "configmaps events persistentvolumeclaims replicationcontrollers replicationcontrollers/scale secrets serviceaccounts services services/proxy"
+	podsWrite       = "pods pods/attach pods/exec pods/portforward pods/proxy"
+)
+
+// adminRules: AmazonEKSAdminPolicy.
+// Source: EKSUG access-policy-reference.adoc, section "AmazonEKSAdminPolicy" (anchor
+// access-policy-permissions-amazoneksadminpolicy), 22 rows, kept in the page's order.
+// These are the AmazonEKSEditPolicy rows plus local subject access reviews and full
+// control of namespaced Roles and RoleBindings.
+func adminRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		rule("apps", appsWrite, write),
+		rule("apps", appsRead, read),
+		rule("authorization.k8s.io", "localsubjectaccessreviews", "create"),
+		rule("autoscaling", "horizontalpodautoscalers", write),
+		rule("autoscaling", "horizontalpodautoscalers horizontalpodautoscalers/status", read),
+		rule("batch", "cronjobs jobs", write),
+		rule("batch", "cronjobs cronjobs/status jobs jobs/status", read),
+		rule("discovery.k8s.io", "endpointslices", read),
+		rule("extensions", extensionsWrite, write),
+		rule("extensions", extensionsRead, read),
+		rule("networking.k8s.io", "ingresses ingresses/status networkpolicies", read),
+		rule("networking.k8s.io", "ingresses networkpolicies", write),
+		rule("policy", "poddisruptionbudgets", write),
+		rule("policy", "poddisruptionbudgets poddisruptionbudgets/status", read),
+		rule("rbac.authorization.k8s.io", "rolebindings roles", "create delete deletecollection get list patch update watch"),
+		rule("", coreRead, read),
+		rule("", coreReadPrivate, read),
+		rule("", coreWrite, write),
+		rule("", podsWrite, write),
+		rule("", "serviceaccounts", "impersonate"),
+		rule("", coreReadMore, read),
+		rule("", "namespaces", read),
+	}
+}
+
+// editRules: AmazonEKSEditPolicy.
+// Source: EKSUG access-policy-reference.adoc, section "AmazonEKSEditPolicy" (anchor
+// access-policy-permissions-amazonekseditpolicy), 20 rows, kept in the page's order.
 func editRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
-		rule("apps", "daemonsets deployments deployments/rollback deployments/scale replicasets replicasets/scale statefulsets statefulsets/scale", write),
-		rule("apps", "controllerrevisions daemonsets daemonsets/status deployments deployments/scale deployments/status replicasets replicasets/scale replicasets/status statefulsets statefulsets/scale statefulsets/status", read),
+		rule("apps", appsWrite, write),
+		rule("apps", appsRead, read),
 		rule("autoscaling", "horizontalpodautoscalers horizontalpodautoscalers/status", read),
 		rule("autoscaling", "horizontalpodautoscalers", write),
 		rule("batch", "cronjobs jobs", write),
 		rule("batch", "cronjobs cronjobs/status jobs jobs/status", read),
 		rule("discovery.k8s.io", "endpointslices", read),
-		rule("extensions", "daemonsets deployments deployments/rollback deployments/scale ingresses networkpolicies replicasets replicasets/scale replicationcontrollers/scale", write),
-		rule("extensions", "daemonsets daemonsets/status deployments deployments/scale deployments/status ingresses ingresses/status networkpolicies replicasets replicasets/scale replicasets/status replicationcontrollers/scale", read),
+		rule("extensions", extensionsWrite, write),
+		rule("extensions", extensionsRead, read),
 		rule("networking.k8s.io", "ingresses networkpolicies", write),
 		rule("networking.k8s.io", "ingresses ingresses/status networkpolicies", read),
 		rule("policy", "poddisruptionbudgets", write),
 		rule("policy", "poddisruptionbudgets poddisruptionbudgets/status", read),
 		rule("", "namespaces", read),
-		rule("", "pods/attach pods/exec pods/portforward pods/proxy secrets services/proxy", read),
+		rule("", coreReadPrivate, read),
 		rule("", "serviceaccounts", "impersonate"),
-		rule("", "pods pods/attach pods/exec pods/portforward pods/proxy", write),
-		rule("", "configmaps events persistentvolumeclaims replicationcontrollers replicationcontrollers/scale secrets serviceaccounts services services/proxy", write),
-		rule("", "configmaps endpoints persistentvolumeclaims persistentvolumeclaims/status pods replicationcontrollers replicationcontrollers/scale serviceaccounts services services/status", read),
-		rule("", "bindings events limitranges namespaces/status pods/log pods/status replicationcontrollers/status resourcequotas resourcequotas/status", read),
+		rule("", podsWrite, write),
+		rule("", coreWrite, write),
+		rule("", coreRead, read),
+		rule("", coreReadMore, read),
 	}
 }
 
+// viewRules: AmazonEKSViewPolicy.
+// Source: EKSUG access-policy-reference.adoc, section "AmazonEKSViewPolicy" (anchor
+// access-policy-permissions-amazoneksviewpolicy.json), 10 rows, kept in the page's
+// order. No Secrets, and no pods/exec, pods/attach or proxies.
 func viewRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
-		rule("apps", "controllerrevisions daemonsets daemonsets/status deployments deployments/scale deployments/status replicasets replicasets/scale replicasets/status statefulsets statefulsets/scale statefulsets/status", read),
+		rule("apps", appsRead, read),
 		rule("autoscaling", "horizontalpodautoscalers horizontalpodautoscalers/status", read),
 		rule("batch", "cronjobs cronjobs/status jobs jobs/status", read),
 		rule("discovery.k8s.io", "endpointslices", read),
-		rule("extensions", "daemonsets daemonsets/status deployments deployments/scale deployments/status ingresses ingresses/status networkpolicies replicasets replicasets/scale replicasets/status replicationcontrollers/scale", read),
+		rule("extensions", extensionsRead, read),
 		rule("networking.k8s.io", "ingresses ingresses/status networkpolicies", read),
 		rule("policy", "poddisruptionbudgets poddisruptionbudgets/status", read),
-		rule("", "configmaps endpoints persistentvolumeclaims persistentvolumeclaims/status pods replicationcontrollers replicationcontrollers/scale serviceaccounts services services/status", read),
-		rule("", "bindings events limitranges namespaces/status pods/log pods/status replicationcontrollers/status resourcequotas resourcequotas/status", read),
+		rule("", coreRead, read),
+		rule("", coreReadMore, read),
 		rule("", "namespaces", read),
 	}
 }
 
+// serviceLinkedOnly is added to the About of the policies that the page reserves for
+// AWS service-linked roles.
+const serviceLinkedOnly = "; for AWS service-linked roles only"
+
 // Policies returns the access policy table, by name.
 func Policies() map[string]Policy {
-	admin := append(editRules(),
-		rule("authorization.k8s.io", "localsubjectaccessreviews", "create"),
-		rule("rbac.authorization.k8s.io", "rolebindings roles", "create delete deletecollection get list patch update watch"),
-	)
 	out := map[string]Policy{
-		"AmazonEKSClusterAdminPolicy": {Modelled: true, About: "administrator access to the cluster (like cluster-admin)", Rules: []rbacv1.PolicyRule{
+		// Source: EKSUG access-policy-reference.adoc, section "AmazonEKSClusterAdminPolicy"
+		// (anchor access-policy-permissions-amazoneksclusteradminpolicy), 2 rows.
+		"AmazonEKSClusterAdminPolicy": {Modelled: true, About: "every verb on every resource and non-resource URL (like cluster-admin)", Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}},
 			{NonResourceURLs: []string{"*"}, Verbs: []string{"*"}},
 		}},
-		"AmazonEKSAdminPolicy":     {Modelled: true, About: "most permissions to resources, usually scoped to namespaces (like admin)", Rules: admin},
-		"AmazonEKSAdminViewPolicy": {Modelled: true, About: "list and view all resources, Secrets included", Rules: []rbacv1.PolicyRule{rule("*", "*", read)}},
-		"AmazonEKSEditPolicy":      {Modelled: true, About: "edit most resources (like edit)", Rules: editRules()},
-		"AmazonEKSViewPolicy":      {Modelled: true, About: "view most resources, not Secrets (like view)", Rules: viewRules()},
-		"AmazonEKSHybridPolicy":    {Modelled: true, About: "EKS access to the nodes of hybrid clusters", Rules: []rbacv1.PolicyRule{rule("*", "nodes", "list")}},
+		"AmazonEKSAdminPolicy": {Modelled: true, About: "edit plus Roles and RoleBindings, usually scoped to namespaces (like admin)", Rules: adminRules()},
+		// Source: EKSUG access-policy-reference.adoc, section "AmazonEKSAdminViewPolicy"
+		// (anchor access-policy-permissions-amazoneksadminviewpolicy), 1 row.
+		"AmazonEKSAdminViewPolicy": {Modelled: true, About: "read every resource, Secrets included", Rules: []rbacv1.PolicyRule{rule("*", "*", read)}},
+		"AmazonEKSEditPolicy":      {Modelled: true, About: "change most namespaced workload resources, read Secrets, no RBAC (like edit)", Rules: editRules()},
+		"AmazonEKSViewPolicy":      {Modelled: true, About: "read most namespaced resources, without Secrets (like view)", Rules: viewRules()},
+		// Source: EKSUG access-policy-reference.adoc, section "AmazonEKSSecretReaderPolicy"
+		// (no anchor; added 2025-11-06), 1 row.
+		"AmazonEKSSecretReaderPolicy": {Modelled: true, About: "read Secrets only", Rules: []rbacv1.PolicyRule{rule("", "secrets", read)}},
+		// Source: EKSUG access-policy-reference.adoc, section "AmazonEKSHybridPolicy" (anchor
+		// access-policy-permissions-amazonekshybridpolicy), 1 row.
+		"AmazonEKSHybridPolicy": {Modelled: true, About: "lets EKS list the nodes of a cluster with hybrid nodes" + serviceLinkedOnly, Rules: []rbacv1.PolicyRule{rule("*", "nodes", "list")}},
 	}
-	for _, name := range []string{"AmazonEKSAutoNodePolicy", "AmazonEKSBlockStoragePolicy", "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy",
-		"AmazonEKSComputePolicy", "AmazonEKSBlockStorageClusterPolicy", "AmazonEKSComputeClusterPolicy", "AmazonEKSLoadBalancingClusterPolicy",
-		"AmazonEKSNetworkingClusterPolicy"} {
-		out[name] = Policy{About: "an EKS Auto Mode or system policy, whose rules AWS describes only in prose: not modelled"}
+	// Described on the page in prose only: not modelled.
+	prose := map[string]string{
+		"AmazonEKSAutoNodePolicy":             "Auto Mode node role: the permissions of the node components (kube-proxy, CNI, CoreDNS, EBS CSI, Neuron, node monitoring)",
+		"AmazonEKSBlockStoragePolicy":         "Auto Mode cluster role: leader-election leases of the storage components" + serviceLinkedOnly,
+		"AmazonEKSLoadBalancingPolicy":        "Auto Mode cluster role: leader-election leases of the load balancing components",
+		"AmazonEKSNetworkingPolicy":           "Auto Mode cluster role: leader-election leases of the networking components",
+		"AmazonEKSComputePolicy":              "Auto Mode cluster role: leader-election leases of the compute components, and read access to all leases" + serviceLinkedOnly,
+		"AmazonEKSBlockStorageClusterPolicy":  "Auto Mode block storage: CSI drivers, volumes, attachments and snapshots" + serviceLinkedOnly,
+		"AmazonEKSComputeClusterPolicy":       "Auto Mode compute: NodePools, NodeClaims and NodeClasses, node updates and deletion, pod eviction, some CRDs" + serviceLinkedOnly,
+		"AmazonEKSLoadBalancingClusterPolicy": "Auto Mode load balancing: Services, Ingresses, TargetGroupBindings, some CRDs and webhook configurations",
+		"AmazonEKSNetworkingClusterPolicy":    "Auto Mode networking: CNINodes, reading NodeClasses, NodeClaims and pods, some CRDs",
+		"AmazonEKSClusterInsightsPolicy":      "Cluster Insights: reading nodes and the kube-proxy configuration" + serviceLinkedOnly,
+	}
+	for name, about := range prose {
+		out[name] = Policy{About: about + " (the user guide describes its rules only in prose: not modelled)"}
+	}
+	// Named in the page's list-access-policies sample, not described.
+	for _, name := range []string{"AmazonAIOpsAssistantPolicy", "AmazonARCRegionSwitchScalingPolicy"} {
+		out[name] = Policy{About: "listed by EKS, but the user guide does not describe its rules: not modelled"}
 	}
 	for name, p := range out {
 		p.Name = name

@@ -1,10 +1,13 @@
 package source
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,9 +16,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	awseks "github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 )
@@ -32,6 +39,12 @@ type EKSAPI interface {
 type EKSCluster struct {
 	Name   string
 	Region string
+	// Profile is the AWS profile the kubeconfig's exec plugin uses (its --profile or
+	// AWS_PROFILE), "" for the default chain.
+	Profile string
+	// RoleARN is the role the exec plugin assumes for its token (aws eks get-token
+	// --role-arn, aws-iam-authenticator -r): the EKS API is read as that role too.
+	RoleARN string
 	// DetectedFrom says where Name and Region came from, for messages.
 	DetectedFrom string
 }
@@ -41,20 +54,11 @@ type EKSCluster struct {
 // or `aws-iam-authenticator token -i X` (with AWS_REGION or AWS_DEFAULT_REGION in
 // its env). ok is false when the kubeconfig does not authenticate through EKS.
 func DetectEKSCluster(loader clientcmd.ClientConfig) (EKSCluster, bool) {
-	raw, err := loader.RawConfig()
-	if err != nil {
+	exec, userName := currentExec(loader)
+	if exec == nil {
 		return EKSCluster{}, false
 	}
-	ctxName := raw.CurrentContext
-	c, ok := raw.Contexts[ctxName]
-	if !ok {
-		return EKSCluster{}, false
-	}
-	user, ok := raw.AuthInfos[c.AuthInfo]
-	if !ok || user.Exec == nil {
-		return EKSCluster{}, false
-	}
-	args := user.Exec.Args
+	args := exec.Args
 	flag := func(names ...string) string {
 		for i, a := range args {
 			for _, n := range names {
@@ -68,33 +72,85 @@ func DetectEKSCluster(loader clientcmd.ClientConfig) (EKSCluster, bool) {
 		}
 		return ""
 	}
-	out := EKSCluster{DetectedFrom: fmt.Sprintf("kubeconfig user %q", c.AuthInfo)}
-	switch filepath.Base(user.Exec.Command) {
+	out := EKSCluster{DetectedFrom: "the kubeconfig's exec credential plugin"}
+	if userName != "" {
+		out.DetectedFrom = fmt.Sprintf("kubeconfig user %q", userName)
+	}
+	switch filepath.Base(exec.Command) {
 	case "aws", "aws.exe":
 		if !slices.Contains(args, "get-token") {
 			return EKSCluster{}, false
 		}
-		out.Name, out.Region = flag("--cluster-name", "--cluster-id"), flag("--region")
+		// --cluster-id names an EKS cluster on Outposts by its ID, which
+		// DescribeCluster does not take: only --cluster-name is a name.
+		out.Name, out.Region = flag("--cluster-name"), flag("--region")
+		out.Profile, out.RoleARN = flag("--profile"), flag("--role-arn")
 	case "aws-iam-authenticator", "aws-iam-authenticator.exe":
-		out.Name = flag("-i", "--cluster-id")
+		out.Name, out.RoleARN = flag("-i", "--cluster-id"), flag("-r", "--role")
+		out.Region = flag("--region")
 	default:
 		return EKSCluster{}, false
 	}
-	for _, e := range user.Exec.Env {
-		if out.Region == "" && (e.Name == "AWS_REGION" || e.Name == "AWS_DEFAULT_REGION") {
-			out.Region = e.Value
-		}
+	env := map[string]string{}
+	for _, e := range exec.Env {
+		env[e.Name] = e.Value
 	}
+	// As the AWS CLI and SDKs read them: AWS_REGION before AWS_DEFAULT_REGION.
+	out.Region = cmp.Or(out.Region, env["AWS_REGION"], env["AWS_DEFAULT_REGION"])
+	out.Profile = cmp.Or(out.Profile, env["AWS_PROFILE"])
 	return out, out.Name != ""
 }
 
+// currentExec is the exec credential plugin of the user the kubeconfig
+// authenticates as, and that user's name when it can be told. --context and --user
+// are overrides that RawConfig does not apply and ClientConfig does, so the plugin
+// comes from ClientConfig (from the raw current context only when that fails).
+func currentExec(loader clientcmd.ClientConfig) (*clientcmdapi.ExecConfig, string) {
+	raw, rawErr := loader.RawConfig()
+	rc, err := loader.ClientConfig()
+	if err != nil {
+		if rawErr != nil {
+			return nil, ""
+		}
+		c, ok := raw.Contexts[raw.CurrentContext]
+		if !ok {
+			return nil, ""
+		}
+		if u, ok := raw.AuthInfos[c.AuthInfo]; ok && u.Exec != nil {
+			return u.Exec, c.AuthInfo
+		}
+		return nil, ""
+	}
+	exec := rc.ExecProvider
+	if exec == nil {
+		return nil, ""
+	}
+	names := slices.Sorted(maps.Keys(raw.AuthInfos))
+	if c, ok := raw.Contexts[raw.CurrentContext]; ok {
+		names = slices.Insert(names, 0, c.AuthInfo) // the usual case first
+	}
+	for _, n := range names {
+		if u, ok := raw.AuthInfos[n]; ok && u.Exec != nil && u.Exec.Command == exec.Command &&
+			slices.Equal(u.Exec.Args, exec.Args) && slices.Equal(u.Exec.Env, exec.Env) {
+			return exec, n
+		}
+	}
+	return exec, ""
+}
+
 // NewEKSClient builds the EKS client with the usual AWS credential chain
-// (environment, shared config and credentials files, SSO, IMDS...). A region given
-// here wins over AWS_REGION.
-func NewEKSClient(ctx context.Context, region string) (*awseks.Client, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if region != "" {
-		opts = append(opts, awsconfig.WithRegion(region))
+// (environment, shared config and credentials files, SSO, IMDS...), as the
+// kubeconfig's exec plugin gets its credentials: with c.Profile and, when c.RoleARN is
+// set, assuming that role. A region given here wins over AWS_REGION.
+func NewEKSClient(ctx context.Context, c EKSCluster) (*awseks.Client, error) {
+	// The SDK's own log lines (such as its IMDSv1 fallback warning) would land in the
+	// middle of the command's output; errors are reported by the caller instead.
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
+	if c.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(c.Region))
+	}
+	if c.Profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(c.Profile))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -102,6 +158,9 @@ func NewEKSClient(ctx context.Context, region string) (*awseks.Client, error) {
 	}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
+	}
+	if c.RoleARN != "" {
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), c.RoleARN))
 	}
 	return awseks.NewFromConfig(cfg), nil
 }
@@ -116,24 +175,35 @@ func (e *NoCredentialsError) Error() string {
 
 func (e *NoCredentialsError) Unwrap() error { return e.Err }
 
-// describeEKSError turns an EKS API error into one precise line.
-func describeEKSError(call, cluster string, err error) error {
+// describeEKSError turns an EKS API error into one precise line naming the call and
+// the cluster (and the access entry, for the per-entry calls: principal is "" for
+// the cluster-level ones).
+func describeEKSError(call, cluster, principal string, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
+		msg := oneLine(ae.ErrorMessage())
 		switch ae.ErrorCode() {
 		case "AccessDeniedException":
-			return fmt.Errorf("AWS denied eks:%s on cluster %s (%s): the IAM view needs eks:DescribeCluster, eks:ListAccessEntries, eks:DescribeAccessEntry and eks:ListAssociatedAccessPolicies", call, cluster, ae.ErrorMessage())
+			return fmt.Errorf("eks:%s on cluster %s: access denied (%s): the IAM view needs eks:DescribeCluster, eks:ListAccessEntries, eks:DescribeAccessEntry and eks:ListAssociatedAccessPolicies", call, cluster, msg)
 		case "ResourceNotFoundException":
-			return fmt.Errorf("eks:%s: cluster %s not found (%s): check --cluster-name and --region", call, cluster, ae.ErrorMessage())
+			if principal != "" {
+				return fmt.Errorf("eks:%s on cluster %s: access entry %s not found (%s): it was deleted while being read; run again", call, cluster, principal, msg)
+			}
+			return fmt.Errorf("eks:%s: cluster %s not found (%s): check --cluster-name and --region", call, cluster, msg)
 		}
-		return fmt.Errorf("eks:%s on cluster %s: %s: %s", call, cluster, ae.ErrorCode(), ae.ErrorMessage())
+		return fmt.Errorf("eks:%s on cluster %s: %s: %s", call, cluster, ae.ErrorCode(), msg)
 	}
-	if strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "no EC2 IMDS role found") ||
-		strings.Contains(err.Error(), "failed to refresh cached credentials") {
+	// No provider of the chain had credentials: the chain ends at the instance
+	// metadata service, which has no role (or is turned off). Other credential
+	// failures (an expired SSO token, a refused AssumeRole) are errors.
+	if msg := err.Error(); strings.Contains(msg, "no EC2 IMDS role found") || strings.Contains(msg, "access disabled to EC2 IMDS") {
 		return &NoCredentialsError{Err: err}
 	}
 	return fmt.Errorf("eks:%s on cluster %s: %w", call, cluster, err)
 }
+
+// oneLine folds a server-supplied message onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // accessEntryConcurrency bounds the DescribeAccessEntry and
 // ListAssociatedAccessPolicies calls in flight (the SDK retries throttling).
@@ -147,7 +217,7 @@ const accessEntryConcurrency = 8
 func ReadAccessEntries(ctx context.Context, api EKSAPI, cluster string) (*eks.Snapshot, error) {
 	dc, err := api.DescribeCluster(ctx, &awseks.DescribeClusterInput{Name: aws.String(cluster)})
 	if err != nil {
-		return nil, describeEKSError("DescribeCluster", cluster, err)
+		return nil, describeEKSError("DescribeCluster", cluster, "", err)
 	}
 	snap := &eks.Snapshot{Cluster: eks.Cluster{Name: cluster, AuthenticationMode: eks.ModeConfigMap}}
 	if dc.Cluster != nil && dc.Cluster.AccessConfig != nil && dc.Cluster.AccessConfig.AuthenticationMode != "" {
@@ -158,7 +228,7 @@ func ReadAccessEntries(ctx context.Context, api EKSAPI, cluster string) (*eks.Sn
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, describeEKSError("ListAccessEntries", cluster, err)
+			return nil, describeEKSError("ListAccessEntries", cluster, "", err)
 		}
 		arns = append(arns, page.AccessEntries...)
 	}
@@ -168,6 +238,10 @@ func ReadAccessEntries(ctx context.Context, api EKSAPI, cluster string) (*eks.Sn
 		mu    sync.Mutex
 		first error
 	)
+	// The first failure fails the read: cancel the calls still to come rather than
+	// make (and retry) them for nothing.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	sem := make(chan struct{}, accessEntryConcurrency)
 	for i, arn := range arns {
 		wg.Go(func() {
@@ -179,6 +253,7 @@ func ReadAccessEntries(ctx context.Context, api EKSAPI, cluster string) (*eks.Sn
 			if err != nil {
 				if first == nil {
 					first = err
+					cancel()
 				}
 				return
 			}
@@ -196,7 +271,7 @@ func ReadAccessEntries(ctx context.Context, api EKSAPI, cluster string) (*eks.Sn
 func readAccessEntry(ctx context.Context, api EKSAPI, cluster, arn string) (*eks.AccessEntry, error) {
 	d, err := api.DescribeAccessEntry(ctx, &awseks.DescribeAccessEntryInput{ClusterName: aws.String(cluster), PrincipalArn: aws.String(arn)})
 	if err != nil {
-		return nil, describeEKSError("DescribeAccessEntry", cluster, err)
+		return nil, describeEKSError("DescribeAccessEntry", cluster, arn, err)
 	}
 	e := &eks.AccessEntry{PrincipalARN: arn, Type: eks.TypeStandard, KubernetesGroups: []string{}, AccessPolicies: []eks.AssociatedPolicy{}}
 	if ae := d.AccessEntry; ae != nil {
@@ -214,7 +289,7 @@ func readAccessEntry(ctx context.Context, api EKSAPI, cluster, arn string) (*eks
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, describeEKSError("ListAssociatedAccessPolicies", cluster, err)
+			return nil, describeEKSError("ListAssociatedAccessPolicies", cluster, arn, err)
 		}
 		for _, p := range page.AssociatedAccessPolicies {
 			ap := eks.AssociatedPolicy{PolicyARN: aws.ToString(p.PolicyArn), Scope: eks.Scope{Type: eks.ScopeCluster, Namespaces: []string{}}}
@@ -238,6 +313,9 @@ type AccessEntriesFile struct {
 	eks.Snapshot
 }
 
+// AccessEntriesAPIVersion is the apiVersion of the export file.
+const AccessEntriesAPIVersion = "kubectl-eksiam.io/v1alpha1"
+
 // AccessEntriesKind is the kind of the export file.
 const AccessEntriesKind = "AccessEntries"
 
@@ -251,7 +329,19 @@ func ReadAccessEntriesFile(path string) (*eks.Snapshot, error) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
+		switch {
+		case errors.Is(err, io.EOF):
+			err = errors.New("empty file, want the JSON object 'kubectl eksiam access-entries export' writes")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			err = errors.New("truncated JSON (unexpected end of file)")
+		}
 		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s: unexpected data after the JSON object", path)
+	}
+	if f.APIVersion != AccessEntriesAPIVersion {
+		return nil, fmt.Errorf("%s: apiVersion %q, want %s", path, f.APIVersion, AccessEntriesAPIVersion)
 	}
 	if f.Kind != AccessEntriesKind {
 		return nil, fmt.Errorf("%s: kind %q, want %s (written by 'kubectl eksiam access-entries export')", path, f.Kind, AccessEntriesKind)

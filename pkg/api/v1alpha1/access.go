@@ -4,6 +4,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/migrate"
 )
 
 // AccessReport is the answer of `kubectl eksiam access ARN`: the identity one IAM
@@ -67,3 +69,22 @@ type AccessDecision struct {
 
 // DeepCopyObject implements runtime.Object.
 func (r *AccessReport) DeepCopyObject() runtime.Object { return deepCopy(r) }
+
+// AWSAuthMigration is the plan of `kubectl eksiam aws-auth migrate`: the access entry
+// each aws-auth mapping becomes, what cannot move, and the aws CLI commands.
+type AWSAuthMigration struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// Source of aws-auth: "configmap kube-system/aws-auth" or the file.
+	Source string `json:"source"`
+	// ClusterName the commands name, "" when unknown (they then use $CLUSTER_NAME).
+	ClusterName  string `json:"clusterName,omitempty"`
+	migrate.Plan `json:",inline"`
+	// Commands are the aws CLI commands that carry out the plan (entries with action
+	// create), in order. None deletes aws-auth.
+	Commands []string  `json:"commands"`
+	Warnings []Warning `json:"warnings"`
+}
+
+// DeepCopyObject implements runtime.Object.
+func (r *AWSAuthMigration) DeepCopyObject() runtime.Object { return deepCopy(r) }

@@ -1,0 +1,165 @@
+package fakeeks
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
+)
+
+const testAuth = "AWS4-HMAC-SHA256 Credential=" + AccessKeyID + "/20250102/eu-west-1/eks/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+
+// get sends a raw GET, signed (in form: the fake does not check signatures) unless
+// auth is "", and decodes the JSON body.
+func get(t *testing.T, s *Server, path, auth string) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("GET %s: decoding the body: %v", path, err)
+	}
+	return resp.StatusCode, resp.Header, body
+}
+
+func TestServerWire(t *testing.T) {
+	snap := Generate("prod", eks.ModeAPI, 5)
+	s := New(t, snap)
+	arn := snap.Entries[2].PrincipalARN // a role with a path: its '/' must arrive escaped
+	esc := url.PathEscape(arn)
+
+	tests := []struct {
+		name, path, auth string
+		status           int
+		errType          string
+		check            func(t *testing.T, body map[string]any)
+	}{
+		{"unsigned", "/clusters/prod", "", 403, "MissingAuthenticationTokenException", nil},
+		{"describe cluster", "/clusters/prod", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if m := b["cluster"].(map[string]any)["accessConfig"].(map[string]any)["authenticationMode"]; m != "API" {
+				t.Errorf("authenticationMode %v", m)
+			}
+		}},
+		{"unknown cluster", "/clusters/nope/access-entries", testAuth, 404, "ResourceNotFoundException", nil},
+		{"first page", "/clusters/prod/access-entries?maxResults=100", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if n := len(b["accessEntries"].([]any)); n != DefaultPageSize || b["nextToken"] == nil {
+				t.Errorf("%d entries, nextToken %v; want a page of %d and a token", n, b["nextToken"], DefaultPageSize)
+			}
+		}},
+		{"maxResults below the page size", "/clusters/prod/access-entries?maxResults=1", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if n := len(b["accessEntries"].([]any)); n != 1 {
+				t.Errorf("%d entries, want 1", n)
+			}
+		}},
+		{"maxResults out of range", "/clusters/prod/access-entries?maxResults=0", testAuth, 400, "InvalidParameterException", nil},
+		{"forged token", "/clusters/prod/access-entries?nextToken=abc", testAuth, 400, "InvalidParameterException", nil},
+		{"token of another listing", "/clusters/prod/access-entries?nextToken=" + makeToken(ListAssociatedAccessPolicies, "prod", arn, 2), testAuth, 400, "InvalidParameterException", nil},
+		{"describe entry, escaped ARN", "/clusters/prod/access-entries/" + esc, testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if p := b["accessEntry"].(map[string]any)["principalArn"]; p != arn {
+				t.Errorf("principalArn %v, want %s", p, arn)
+			}
+		}},
+		{"describe entry, unescaped ARN", "/clusters/prod/access-entries/" + arn, testAuth, 404, "UnknownOperationException", nil},
+		{"unknown entry", "/clusters/prod/access-entries/" + url.PathEscape("arn:aws:iam::1:role/x"), testAuth, 404, "ResourceNotFoundException", nil},
+		{"policies", "/clusters/prod/access-entries/" + esc + "/access-policies", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if n := len(b["associatedAccessPolicies"].([]any)); n != min(DefaultPageSize, len(snap.Entries[2].AccessPolicies)) {
+				t.Errorf("%d policies", n)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, body := get(t, s, tt.path, tt.auth)
+			if status != tt.status || h.Get("X-Amzn-Errortype") != tt.errType {
+				t.Fatalf("status %d, x-amzn-errortype %q, body %v; want %d %q", status, h.Get("X-Amzn-Errortype"), body, tt.status, tt.errType)
+			}
+			if tt.errType != "" && body["message"] == "" {
+				t.Errorf("error without a message: %v", body)
+			}
+			if tt.check != nil {
+				tt.check(t, body)
+			}
+			t.Logf("%d %v", status, body)
+		})
+	}
+	if r := s.Regions(); len(r) != 1 || r[0] != "eu-west-1" {
+		t.Errorf("regions %v, want [eu-west-1] from the credential scope", r)
+	}
+	t.Logf("%s", s.Summary())
+}
+
+func TestServerFaults(t *testing.T) {
+	s := New(t, Generate("prod", eks.ModeAPI, 3))
+	s.Throttle(DescribeCluster, 2)
+	for i, want := range []int{429, 429, 200, 200} {
+		if status, _, _ := get(t, s, "/clusters/prod", testAuth); status != want {
+			t.Errorf("request %d: status %d, want %d", i+1, status, want)
+		}
+	}
+	s.Deny(ListAccessEntries)
+	for i := range 3 {
+		status, h, body := get(t, s, "/clusters/prod/access-entries", testAuth)
+		if status != 403 || h.Get("X-Amzn-Errortype") != "AccessDeniedException" || body["message"] == nil {
+			t.Errorf("request %d: %d %q %v; want 403 AccessDeniedException with a message", i+1, status, h.Get("X-Amzn-Errortype"), body)
+		}
+	}
+	if r, f := s.Requests(DescribeCluster), s.Failures(DescribeCluster); r != 4 || f != 2 {
+		t.Errorf("DescribeCluster: %d requests, %d failed; want 4, 2", r, f)
+	}
+	if r, f := s.Requests(ListAccessEntries), s.Failures(ListAccessEntries); r != 3 || f != 3 {
+		t.Errorf("ListAccessEntries: %d requests, %d failed; want 3, 3", r, f)
+	}
+	t.Logf("%s", s.Summary())
+	s.ClearFaults()
+	s.ResetCounts()
+	if status, _, _ := get(t, s, "/clusters/prod/access-entries", testAuth); status != 200 || s.TotalRequests() != 1 {
+		t.Errorf("after ClearFaults and ResetCounts: status %d, %d requests; want 200, 1", status, s.TotalRequests())
+	}
+}
+
+func TestEnv(t *testing.T) {
+	t.Setenv("AWS_PROFILE", "someone-elses")
+	t.Setenv("AWS_SESSION_TOKEN", "stale")
+	t.Run("Env", func(t *testing.T) {
+		Env(t, "http://127.0.0.1:1")
+		for k, want := range map[string]string{"AWS_ENDPOINT_URL_EKS": "http://127.0.0.1:1", "AWS_ACCESS_KEY_ID": AccessKeyID, "AWS_REGION": Region, "AWS_EC2_METADATA_DISABLED": "true"} {
+			if got := os.Getenv(k); got != want {
+				t.Errorf("%s=%q, want %q", k, got, want)
+			}
+		}
+		for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN"} {
+			if v, ok := os.LookupEnv(k); ok {
+				t.Errorf("%s is set (%q), want it unset", k, v)
+			}
+		}
+		for _, k := range []string{"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"} {
+			if _, err := os.Stat(os.Getenv(k)); !os.IsNotExist(err) {
+				t.Errorf("%s=%q exists (%v), want a missing file", k, os.Getenv(k), err)
+			}
+		}
+	})
+	t.Run("EnvNoCredentials", func(t *testing.T) {
+		EnvNoCredentials(t, "http://127.0.0.1:1")
+		for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"} {
+			if v, ok := os.LookupEnv(k); ok {
+				t.Errorf("%s is set (%q), want it unset", k, v)
+			}
+		}
+	})
+	if got := os.Getenv("AWS_PROFILE"); got != "someone-elses" {
+		t.Errorf("AWS_PROFILE=%q after the subtests, want it restored", got)
+	}
+}

@@ -1,0 +1,213 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/internal/fakeeks"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
+)
+
+// eksKubeconfig is an in-memory kubeconfig whose current user runs the exec plugin
+// command with args.
+func eksKubeconfig(command string, args ...string) clientcmd.ClientConfig {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: "https://cluster.invalid"}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Exec: &clientcmdapi.ExecConfig{
+		APIVersion: "client.authentication.k8s.io/v1beta1", Command: command, Args: args, InteractiveMode: clientcmdapi.NeverExecInteractiveMode,
+	}}
+	cfg.Contexts["ctx"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.CurrentContext = "ctx"
+	return clientcmd.NewDefaultClientConfig(*cfg, &clientcmd.ConfigOverrides{})
+}
+
+// eksFlagsServer is a fake EKS with clusters "prod" (API mode) and "staging"
+// (API_AND_CONFIG_MAP), with the SDK pointed at it.
+func eksFlagsServer(t *testing.T) *fakeeks.Server {
+	t.Helper()
+	s := fakeeks.New(t, fakeeks.Generate("prod", eks.ModeAPI, 25), fakeeks.Generate("staging", eks.ModeAPIAndConfigMap, 5))
+	fakeeks.Env(t, s.URL)
+	return s
+}
+
+func sortedEntries(s eks.Snapshot) eks.Snapshot {
+	s.Entries = slices.Clone(s.Entries)
+	slices.SortFunc(s.Entries, func(a, b eks.AccessEntry) int { return strings.Compare(a.PrincipalARN, b.PrincipalARN) })
+	return s
+}
+
+func TestEKSFlagsLoadReadsTheAPI(t *testing.T) {
+	tests := []struct {
+		name       string
+		flags      eksFlags
+		loader     clientcmd.ClientConfig
+		wantName   string
+		wantRegion string
+	}{
+		{"--cluster-name, region from AWS_REGION", eksFlags{ClusterName: "prod", AccessEntries: true}, nil, "prod", fakeeks.Region},
+		{"--cluster-name --region", eksFlags{ClusterName: "prod", Region: "eu-central-1", AccessEntries: true}, nil, "prod", "eu-central-1"},
+		{"--cluster-name beats the kubeconfig", eksFlags{ClusterName: "prod", AccessEntries: true},
+			eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "staging", "--region", "eu-west-1"), "prod", fakeeks.Region},
+		{"from the kubeconfig", eksFlags{AccessEntries: true},
+			eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "staging", "--region", "eu-west-1"), "staging", "eu-west-1"},
+		{"from the kubeconfig, --region wins", eksFlags{Region: "ap-northeast-1", AccessEntries: true},
+			eksKubeconfig("aws", "eks", "get-token", "--cluster-name=staging", "--region=eu-west-1"), "staging", "ap-northeast-1"},
+		{"from aws-iam-authenticator, region from AWS_REGION", eksFlags{AccessEntries: true},
+			eksKubeconfig("aws-iam-authenticator", "token", "-i", "prod"), "prod", fakeeks.Region},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := eksFlagsServer(t)
+			snap, warning, err := tt.flags.load(context.Background(), tt.loader, false)
+			if err != nil || warning != "" || snap == nil {
+				t.Fatalf("load: %v, warning %q, err %v", snap, warning, err)
+			}
+			want, _ := s.Cluster(tt.wantName)
+			want.Cluster.Region = tt.wantRegion
+			if d := gocmp.Diff(sortedEntries(want), sortedEntries(*snap)); d != "" {
+				t.Errorf("snapshot (-server +loaded):\n%s", d)
+			}
+			if r := s.Regions(); !slices.Equal(r, []string{tt.wantRegion}) {
+				t.Errorf("requests signed for %v, want [%s]", r, tt.wantRegion)
+			}
+			t.Logf("cluster %s region %s: %d entries; %s", snap.Cluster.Name, snap.Cluster.Region, len(snap.Entries), s.Summary())
+		})
+	}
+}
+
+func TestEKSFlagsLoadReadsNothing(t *testing.T) {
+	tests := []struct {
+		name    string
+		flags   eksFlags
+		loader  clientcmd.ClientConfig
+		offline bool
+	}{
+		{"offline", eksFlags{ClusterName: "prod", AccessEntries: true}, nil, true},
+		{"offline, EKS kubeconfig", eksFlags{AccessEntries: true}, eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), true},
+		{"--access-entries=false", eksFlags{ClusterName: "prod", AccessEntries: false}, nil, false},
+		{"--access-entries=false, EKS kubeconfig", eksFlags{AccessEntries: false}, eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), false},
+		{"not an EKS kubeconfig", eksFlags{AccessEntries: true}, eksKubeconfig("gke-gcloud-auth-plugin"), false},
+		{"no kubeconfig, no --cluster-name", eksFlags{AccessEntries: true}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := eksFlagsServer(t)
+			snap, warning, err := tt.flags.load(context.Background(), tt.loader, tt.offline)
+			if snap != nil || warning != "" || err != nil {
+				t.Errorf("got %v, warning %q, err %v; want nothing", snap, warning, err)
+			}
+			if n := s.TotalRequests(); n != 0 {
+				t.Errorf("%d requests to EKS, want none (%s)", n, s.Summary())
+			}
+			t.Logf("%s", s.Summary())
+		})
+	}
+}
+
+func TestEKSFlagsLoadNoCredentials(t *testing.T) {
+	s := fakeeks.New(t, fakeeks.Generate("prod", eks.ModeAPI, 25))
+	fakeeks.EnvNoCredentials(t, s.URL)
+	for _, loader := range []clientcmd.ClientConfig{nil, eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod")} {
+		f := eksFlags{AccessEntries: true}
+		if loader == nil {
+			f.ClusterName = "prod"
+		}
+		snap, warning, err := f.load(context.Background(), loader, false)
+		if err != nil || snap != nil {
+			t.Fatalf("got %v, err %v; want no snapshot and no error", snap, err)
+		}
+		for _, want := range []string{"no AWS credentials", "aws-auth alone"} {
+			if !strings.Contains(warning, want) {
+				t.Errorf("warning %q does not say %q", warning, want)
+			}
+		}
+		t.Logf("warning: %s", warning)
+	}
+	if n := s.TotalRequests(); n != 0 {
+		t.Errorf("%d requests without credentials, want 0", n)
+	}
+}
+
+func TestEKSFlagsLoadFails(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(*fakeeks.Server)
+		flags eksFlags
+		want  []string
+	}{
+		{"access denied", func(s *fakeeks.Server) { s.Deny(fakeeks.ListAssociatedAccessPolicies) }, eksFlags{ClusterName: "prod", AccessEntries: true},
+			[]string{"incomplete view", "eks:ListAssociatedAccessPolicies", "cluster prod", "access denied", "--access-entries=false"}},
+		{"unknown cluster", nil, eksFlags{ClusterName: "nope", AccessEntries: true},
+			[]string{"cluster nope not found", "--access-entries=false"}},
+		{"no region", func(*fakeeks.Server) { os.Unsetenv("AWS_REGION") }, eksFlags{ClusterName: "prod", AccessEntries: true},
+			[]string{"no AWS region", "--region", "--access-entries=false"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := eksFlagsServer(t)
+			if tt.setup != nil {
+				tt.setup(s)
+			}
+			snap, warning, err := tt.flags.load(context.Background(), nil, false)
+			if err == nil || snap != nil || warning != "" {
+				t.Fatalf("got %v, warning %q, err %v; want an error only", snap, warning, err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+			t.Logf("error: %v; %s", err, s.Summary())
+		})
+	}
+}
+
+func TestEKSFlagsLoadFileWins(t *testing.T) {
+	want := fakeeks.Generate("from-file", eks.ModeAPIAndConfigMap, 7)
+	want.Cluster.Region = "eu-west-2"
+	data, err := json.Marshal(source.AccessEntriesFile{APIVersion: "kubectl-eksiam.io/v1alpha1", Kind: source.AccessEntriesKind, Snapshot: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "entries.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, offline := range []bool{false, true} {
+		s := eksFlagsServer(t)
+		f := eksFlags{ClusterName: "prod", AccessEntriesFile: path, AccessEntries: true}
+		snap, warning, err := f.load(context.Background(), eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), offline)
+		if err != nil || warning != "" {
+			t.Fatalf("offline=%v: warning %q, err %v", offline, warning, err)
+		}
+		if d := gocmp.Diff(want, *snap); d != "" {
+			t.Errorf("offline=%v: snapshot (-file +loaded):\n%s", offline, d)
+		}
+		if n := s.TotalRequests(); n != 0 {
+			t.Errorf("offline=%v: %d requests to EKS with --access-entries-file, want 0", offline, n)
+		}
+		t.Logf("offline=%v: %d entries from the file; %s", offline, len(snap.Entries), s.Summary())
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"kind": "ConfigMap"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := eksFlags{AccessEntriesFile: bad, AccessEntries: true}
+	if snap, _, err := f.load(context.Background(), nil, true); err == nil || snap != nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("bad file: got %v, %v; want an error naming %s", snap, err, bad)
+	}
+}
