@@ -105,7 +105,7 @@ func expectIdentity(p *genPrincipal, mode, session string) (mapped bool, usernam
 	case useMap:
 		return true, render(p.username), append(groups, p.groups...)
 	}
-	return false, "", groups
+	return false, "", []string{} // not mapped: it cannot authenticate, so no groups
 }
 
 func writeAWSAuth(t *testing.T, cl *cluster, ps []genPrincipal) {

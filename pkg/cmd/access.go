@@ -248,7 +248,7 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 			pol := policies[eks.PolicyName(ap.PolicyARN)]
 			if !pol.Modelled {
 				r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "UnmodelledAccessPolicy",
-					Message: fmt.Sprintf("access policy %s is not modelled (%s): what it allows is not listed", eks.PolicyName(ap.PolicyARN), pol.About)})
+					Message: fmt.Sprintf("access policy %s is not modelled (%s): what it allows is not listed", eks.PolicyName(ap.PolicyARN), cmp.Or(pol.About, "unknown policy"))})
 				continue
 			}
 			if !ap.Scope.Covers(o.Namespace, o.AllNamespaces) {

@@ -100,9 +100,13 @@ type Snapshot struct {
 	Entries []AccessEntry `json:"accessEntries"`
 }
 
-// DefaultUsername is the username EKS gives an entry without one: the user ARN; for a
-// role, its session ARN with the path removed and {{SessionName}}; for node types the
-// node name templates.
+// DefaultUsername is the username EKS gives an entry without one (EKSUG
+// creating-access-entries.adoc, table of generated usernames): for a user, its ARN
+// (path included); for a role, its STS session ARN with the path removed, ending in
+// {{SessionName}}; for EC2_LINUX and EC2_WINDOWS, system:node:{{EC2PrivateDNSName}}; for
+// FARGATE_LINUX and HYBRID_LINUX, system:node:{{SessionName}}. The guide does not list
+// EC2 (Auto Mode) or HYPERPOD_LINUX: EC2 is taken to be like EC2_LINUX and
+// HYPERPOD_LINUX like HYBRID_LINUX (unverified).
 func DefaultUsername(e *AccessEntry) string {
 	switch e.Type {
 	case TypeEC2Linux, TypeEC2Windows, TypeEC2:
@@ -153,12 +157,21 @@ func Groups(e *AccessEntry) []string {
 }
 
 // MatchKey is how an access entry and an aws-auth mapping are matched to the same
-// principal: the ARN lower-cased, with a role's path removed (access entries keep
-// paths, aws-auth never matches one). An unparseable ARN is its lower-cased self.
+// principal, and a caller's canonical ARN to either. Two ARNs get the same key exactly
+// when the authenticator would take them for the same principal (AWS-AUTH.md §4, §5):
+//
+//   - case is folded as strings.EqualFold folds it (Unicode simple folding, so the key
+//     is awsauth.FoldKey's, not a lower-cased ARN);
+//   - a role's path is removed: a session carries only the role name, so its canonical
+//     ARN has no path, and access entries may name the role with its path;
+//   - a user's path is kept: the caller's canonical ARN of a user is the user ARN with
+//     its path, and an aws-auth mapUsers entry without the path never matches it.
+//
+// Anything else (root, STS, malformed ARNs) is keyed by the whole ARN, case-folded.
 func MatchKey(arn string) string {
 	a := awsauth.ParseARN(arn)
 	if a.Malformed == "" && a.Kind == awsauth.ARNRole {
-		return strings.ToLower(a.PathStripped())
+		return awsauth.FoldKey(a.PathStripped())
 	}
-	return strings.ToLower(arn)
+	return awsauth.FoldKey(arn)
 }

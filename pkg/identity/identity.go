@@ -196,23 +196,33 @@ type Resolved struct {
 	CanonicalARN string
 	// Principal is the mapping that applies, nil when the principal is not mapped.
 	Principal *Principal
-	// Username and Groups the caller gets (Groups include system:authenticated). For a
-	// session ARN, {{SessionName}}, {{SessionNameRaw}} and {{AccountID}} are rendered.
+	// Username and Groups the caller gets (Groups include system:authenticated; both
+	// are empty when the principal is not mapped, as it cannot authenticate).
+	// {{AccountID}} is rendered; {{SessionName}} and {{SessionNameRaw}} are rendered for
+	// a session ARN, and to "" for users, roots and federated users (which have no
+	// session name); for a role ARN they stay, as does every other template.
 	Username string
 	Groups   []string
 	// Others are mappings of the same principal that do not apply, with why (shadowed,
 	// ignored by the mode).
 	Others []Principal
-	// Ambiguous is set when aws-auth case-variant entries make the answer random.
+	// Ambiguous is set when aws-auth case-variant entries make the answer random (only
+	// when the aws-auth mapping is the one that applies).
 	Ambiguous bool
 }
 
 // Resolve finds the identity arn (a role, a user, or an assumed-role session ARN)
-// gets, under the authentication mode.
+// gets, under the authentication mode. A role ARN stands for the role's sessions.
 func Resolve(src Sources, arn string) (*Resolved, error) {
 	canonical, err := awsauth.CanonicalCallerARN(arn)
 	if err != nil {
 		return nil, err
+	}
+	// A session's canonical ARN is its role without the path (the session ARN carries
+	// only the role name), so a role ARN given with its path matches what its sessions
+	// match: an aws-auth entry without the path, never one with it (AWS-AUTH.md §4).
+	if a := awsauth.ParseARN(canonical); a.Kind == awsauth.ARNRole && a.Malformed == "" && a.Path != "" {
+		canonical = a.PathStripped()
 	}
 	r := &Resolved{CanonicalARN: canonical}
 	var candidates []Principal
@@ -238,7 +248,7 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 			case mode == eks.ModeAPIAndConfigMap && len(candidates) > 0:
 				p.Status = StatusShadowed
 			}
-			r.Ambiguous = res.Ambiguous
+			r.Ambiguous = res.Ambiguous && p.Status == StatusActive
 			candidates = append(candidates, p)
 		}
 	}
@@ -250,9 +260,11 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 		}
 		r.Others = append(r.Others, candidates[i])
 	}
-	r.Groups = []string{AuthenticatedGroup}
+	// Not mapped: the authenticator rejects the token, so there is no identity.
+	r.Groups = []string{}
 	if r.Principal != nil {
 		r.Username = render(r.Principal.Username, arn)
+		r.Groups = append(r.Groups, AuthenticatedGroup)
 		for _, g := range r.Principal.Groups {
 			r.Groups = append(r.Groups, render(g, arn))
 		}
@@ -260,15 +272,24 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 	return r, nil
 }
 
-// render fills in the templates a session ARN determines; others stay as they are.
+// render fills in the templates the caller's ARN determines, in the authenticator's
+// order (AWS-AUTH.md §3): the account; then the session name, with '@' replaced by '-'
+// in {{SessionName}}. Users, roots and federated users have no session name, so theirs
+// render to "". For a role ARN the session is not known and they stay, as do
+// {{EC2PrivateDNSName}} and {{AccessKeyID}}.
 func render(tmpl, arn string) string {
 	a := awsauth.ParseARN(arn)
 	tmpl = strings.ReplaceAll(tmpl, "{{AccountID}}", a.Account)
-	if a.Kind != awsauth.ARNAssumedRole {
+	var session string
+	switch a.Kind {
+	case awsauth.ARNAssumedRole:
+		parts := strings.Split(a.Name, "/")
+		session = parts[len(parts)-1]
+	case awsauth.ARNUser, awsauth.ARNRoot, awsauth.ARNFederatedUser:
+		session = ""
+	default:
 		return tmpl
 	}
-	parts := strings.Split(a.Name, "/")
-	session := parts[len(parts)-1]
-	tmpl = strings.ReplaceAll(tmpl, "{{SessionNameRaw}}", session)
-	return strings.ReplaceAll(tmpl, "{{SessionName}}", strings.ReplaceAll(session, "@", "-"))
+	tmpl = strings.ReplaceAll(tmpl, "{{SessionName}}", strings.ReplaceAll(session, "@", "-"))
+	return strings.ReplaceAll(tmpl, "{{SessionNameRaw}}", session)
 }
