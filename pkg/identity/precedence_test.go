@@ -30,11 +30,6 @@ import (
 //     its session ARN without the path, ending in {{SessionName}}.
 //   - §6, §8: node entry types give the groups of the equivalent aws-auth node mapping.
 
-const (
-	acct      = "111122223333"
-	otherAcct = "444455556666"
-)
-
 // The modes under test; "" is the unknown mode (Sources.Access == nil).
 var modes = []string{eks.ModeConfigMap, eks.ModeAPIAndConfigMap, eks.ModeAPI, ""}
 
