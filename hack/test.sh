@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs and caches the control plane binaries
-# (etcd from Debian, kube-apiserver built from the Go module proxy), then runs every
+# (etcd from Debian, kube-apiserver built from the Go module proxy) and goreleaser,
+# builds the snapshot release archives (hack/release.sh), then runs every
 # test with the race detector, verbosely (the tests log their counts), and ends with a
 # count of passed and failed tests. Extra arguments go to `go test`.
 set -euo pipefail
@@ -8,6 +9,9 @@ cd "$(dirname "$0")/.."
 
 KUBEBUILDER_ASSETS=$(./hack/test-deps.sh)
 export KUBEBUILDER_ASSETS
+# The release archives, for the krew manifest and install tests (test/release).
+EKSIAM_DIST=$(./hack/release.sh)
+export EKSIAM_DIST
 # The suite stops every control plane it starts; should a test binary be killed
 # (timeout, ^C), stop what it left behind too.
 trap 'pkill -f "^$KUBEBUILDER_ASSETS/(etcd|kube-apiserver|kube-controller-manager) " 2>/dev/null || true' EXIT

@@ -89,7 +89,8 @@ func NewCmdAccess(f genericclioptions.RESTClientGetter, streams genericiooptions
 
   # Offline, from dumps
   kubectl eksiam access arn:aws:iam::111122223333:user/alice -A -f cluster.yaml --access-entries-file entries.json`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeARNs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ARN = args[0]
 			if err := o.Complete(f, cmd); err != nil {
@@ -111,6 +112,10 @@ func NewCmdAccess(f genericclioptions.RESTClientGetter, streams genericiooptions
 	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read RBAC objects and aws-auth from these files instead of a cluster.")
 	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
 	o.EKS.add(fl)
+	_ = cmd.RegisterFlagCompletionFunc("verb", completeVerbs)
+	_ = cmd.RegisterFlagCompletionFunc("resource", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return completeTypes(f, toComplete)
+	})
 	return cmd
 }
 

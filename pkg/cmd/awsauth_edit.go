@@ -106,7 +106,8 @@ mapAccounts), with the comment lines directly above each. Nothing else changes.
 
   # Idempotent, for scripts
   kubectl eksiam aws-auth remove arn:aws:iam::111122223333:user/bob --ignore-not-found`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeARNs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ARN = args[0]
 			if err := o.complete(f, cmd); err != nil {

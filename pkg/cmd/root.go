@@ -52,5 +52,9 @@ Forbidden, or an incomplete view).`,
 		NewCmdAnon(configFlags, streams),
 		NewCmdVersion(streams),
 	)
+	// Help, usage and the completion scripts go to the streams, like everything else.
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	registerCompletions(cmd, configFlags)
 	return cmd
 }

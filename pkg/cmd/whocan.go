@@ -57,13 +57,20 @@ LIST each, all at once. If any read is forbidden or fails it says what could not
 read and exits 2: it never answers from a partial view. With -f it reads the objects
 from files written by 'kubectl get -o yaml|json' and contacts no cluster.
 
-IAM: the IAM PRINCIPALS column lists the roles and users that kube-system/aws-auth
-maps to each subject (or to a group it is), read with the RBAC objects; with -f, from
-an aws-auth ConfigMap in the input. --iam=false answers in RBAC terms only.
+IAM: the IAM PRINCIPALS column lists the roles and users that reach each subject (or a
+group it is) through kube-system/aws-auth and EKS access entries, under the cluster's
+authentication mode (an access entry wins over aws-auth for its principal in
+API_AND_CONFIG_MAP; API ignores aws-auth); principals allowed by an EKS access policy
+are listed below the table. Access entries are read with the usual AWS credential
+chain when the kubeconfig authenticates through aws eks get-token or
+aws-iam-authenticator (or --cluster-name is given), or from --access-entries-file;
+without AWS credentials, aws-auth alone, with a warning. With -f, aws-auth comes from
+the input. --iam=false answers in RBAC terms only.
 
 RBAC needed: list clusterroles and clusterrolebindings; list roles and rolebindings
 in the namespace asked for (all namespaces with -A); get configmap aws-auth in
-kube-system (unless --iam=false).
+kube-system (unless --iam=false). AWS: eks:DescribeCluster, eks:ListAccessEntries,
+eks:DescribeAccessEntry, eks:ListAssociatedAccessPolicies.
 
 Exit codes: 0 answered; 2 error (bad arguments, unknown resource type, unreadable
 input, a failed or forbidden read, or an input missing ClusterRoles or
@@ -146,6 +153,15 @@ func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions
 		Short:                 "List the subjects allowed to perform an action, and the bindings that allow it",
 		Long:                  whoCanLong,
 		Example:               whoCanExample,
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			switch len(args) {
+			case 0:
+				return completeVerbs(cmd, args, toComplete)
+			case 1:
+				return completeTypes(f, toComplete)
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(f, cmd, args); err != nil {
 				return err
@@ -165,6 +181,7 @@ func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions
 	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
 	fl.BoolVar(&o.IAM, "iam", true, "List the IAM principals that reach each subject through the aws-auth ConfigMap (needs get on configmap kube-system/aws-auth) and EKS access entries.")
 	o.EKS.add(fl)
+	_ = cmd.RegisterFlagCompletionFunc("subresource", completeFixed("exec", "log", "attach", "portforward", "proxy", "scale", "status", "eviction", "binding", "token", "approval"))
 	return cmd
 }
 
