@@ -134,14 +134,7 @@ func (o *AccessOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobr
 	if len(o.Filenames) > 0 {
 		return nil
 	}
-	config, err := f.ToRESTConfig()
-	if err != nil {
-		return err
-	}
-	if o.RBAC, o.Core, err = newReadClients(config); err != nil {
-		return err
-	}
-	o.Mapper, err = f.ToRESTMapper()
+	o.RBAC, o.Core, o.Mapper, err = liveClients(f)
 	return err
 }
 

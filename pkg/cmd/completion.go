@@ -44,6 +44,19 @@ func filterPrefix(xs []string, prefix string) []cobra.Completion {
 	return out
 }
 
+// completionClientset is a clientset for the kubeconfig with a short timeout, or nil.
+func completionClientset(f genericclioptions.RESTClientGetter) kubernetes.Interface {
+	c := completionConfig(f)
+	if c == nil {
+		return nil
+	}
+	cs, err := kubernetes.NewForConfig(c)
+	if err != nil {
+		return nil
+	}
+	return cs
+}
+
 // completionConfig is the kubeconfig's REST config with a short timeout, or nil.
 func completionConfig(f genericclioptions.RESTClientGetter) *rest.Config {
 	c, err := f.ToRESTConfig()
@@ -119,12 +132,8 @@ func completeTypes(f genericclioptions.RESTClientGetter, toComplete string) ([]c
 // completeNamespaces lists the cluster's namespaces.
 func completeNamespaces(f genericclioptions.RESTClientGetter) func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		c := completionConfig(f)
-		if c == nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		cs, err := kubernetes.NewForConfig(c)
-		if err != nil {
+		cs := completionClientset(f)
+		if cs == nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
@@ -183,12 +192,8 @@ func completeARNs(f genericclioptions.RESTClientGetter) func(*cobra.Command, []s
 			}
 			data = snap.AWSAuth.Object.Data
 		} else {
-			c := completionConfig(f)
-			if c == nil {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			cs, err := kubernetes.NewForConfig(c)
-			if err != nil {
+			cs := completionClientset(f)
+			if cs == nil {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)

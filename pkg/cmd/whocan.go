@@ -221,15 +221,23 @@ func (o *WhoCanOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobr
 	if o.Namespace, _, err = f.ToRawKubeConfigLoader().Namespace(); err != nil {
 		return err
 	}
+	o.RBAC, o.Core, o.Mapper, err = liveClients(f)
+	return err
+}
+
+// liveClients are the clients the read-only commands use: RBAC and core (see
+// newReadClients) and kubectl's discovery-backed RESTMapper.
+func liveClients(f genericclioptions.RESTClientGetter) (rbacclient.RbacV1Interface, corev1client.CoreV1Interface, meta.RESTMapper, error) {
 	config, err := f.ToRESTConfig()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	if o.RBAC, o.Core, err = newReadClients(config); err != nil {
-		return err
+	r, c, err := newReadClients(config)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	o.Mapper, err = f.ToRESTMapper()
-	return err
+	m, err := f.ToRESTMapper()
+	return r, c, m, err
 }
 
 // newRBACClient asks for protobuf, which is a third the size of JSON for RBAC lists
