@@ -312,14 +312,14 @@ func (o *SAHardenOptions) print(r *v1alpha1.SAHardenReport) error {
 	}
 	wide := o.Output == output.FormatWide
 	if len(r.Findings) > 0 {
-		t := output.Table{Headers: []string{"NAMESPACE", "SEVERITY", "CHECK", "OBJECT", "MESSAGE"}}
+		t := output.Table{Headers: []string{"NAMESPACE", "SEVERITY", "CHECK", "BENCHMARK", "OBJECT", "MESSAGE"}}
 		if wide {
-			t.Headers = append(t.Headers, "BENCHMARK", "GRANTS", "FIX")
+			t.Headers = append(t.Headers, "GRANTS", "FIX")
 		}
 		for _, f := range r.Findings {
-			row := []string{f.Namespace, f.Severity, f.Check, objectString(f.Object), f.Message}
+			row := []string{f.Namespace, f.Severity, f.Check, f.Benchmark, objectString(f.Object), f.Message}
 			if wide {
-				row = append(row, f.Benchmark, strings.Join(f.Grants, "; "), f.Fix)
+				row = append(row, strings.Join(f.Grants, "; "), f.Fix)
 			}
 			t.Append(row...)
 		}
