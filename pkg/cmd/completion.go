@@ -27,10 +27,6 @@ import (
 
 const completionTimeout = 5 * time.Second
 
-// completionVerbs are the verbs RBAC rules name: the API verbs, then the special ones.
-var completionVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
-	"impersonate", "bind", "escalate", "approve", "sign", "use", "*"}
-
 // completionURLs are common non-resource URLs.
 var completionURLs = []string{"/api", "/apis", "/healthz", "/livez", "/readyz", "/version", "/metrics", "/openapi/v2", "/openapi/v3", "/logs"}
 
@@ -69,7 +65,7 @@ func completionConfig(f genericclioptions.RESTClientGetter) *rest.Config {
 }
 
 func completeVerbs(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	return filterPrefix(completionVerbs, toComplete), cobra.ShellCompDirectiveNoFileComp
+	return filterPrefix(resourceVerbs(), toComplete), cobra.ShellCompDirectiveNoFileComp
 }
 
 // resourceTypeNames are the resource types as TYPE[.GROUP]: from the cluster's
