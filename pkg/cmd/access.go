@@ -338,11 +338,7 @@ func (o *AccessOptions) answer(r *v1alpha1.AccessReport, ix *rbac.Index, id rbac
 	policies := eks.Policies()
 	for _, ap := range resolved.Principal.AccessPolicies {
 		pol := policies[eks.PolicyName(ap.PolicyARN)]
-		clusterLevel := a.Path != "" || a.Namespace == ""
-		if !pol.Modelled || (ap.Scope.Type == eks.ScopeNamespace && (clusterLevel || !ap.Scope.Covers(a.Namespace, false))) {
-			continue
-		}
-		if rbac.FirstAllowingRule(&a, pol.Rules) >= 0 {
+		if pol.Allows(ap.Scope, &a, false) {
 			d.Allowed, d.Reason = true, fmt.Sprintf("EKS access policy %s (%s)", pol.Name, ap.Scope.String())
 			return nil
 		}

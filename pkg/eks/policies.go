@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 )
 
 // PolicyModelVersion names the edition of the access policy table below. Its source is
@@ -206,4 +208,19 @@ func Policies() map[string]Policy {
 		out[name] = p
 	}
 	return out
+}
+
+// Allows reports whether the policy, associated with scope s, allows request a: in
+// a.Namespace, or with allNamespaces in at least one namespace the scope covers. A
+// namespace scope never covers a cluster-level request (a cluster-scoped resource or a
+// non-resource URL). A policy whose rules are not modelled allows nothing here.
+func (p *Policy) Allows(s Scope, a *rbac.Attributes, allNamespaces bool) bool {
+	if !p.Modelled {
+		return false
+	}
+	clusterLevel := !a.IsResourceRequest() || (a.Namespace == "" && !allNamespaces)
+	if s.Type == ScopeNamespace && clusterLevel {
+		return false
+	}
+	return s.Covers(a.Namespace, allNamespaces) && rbac.FirstAllowingRule(a, p.Rules) >= 0
 }
