@@ -30,10 +30,16 @@ func pagedClusterRoles(n int, calls *[]metav1.ListOptions) k8stesting.ReactionFu
 		end := min(start+int(opts.Limit), n)
 		list := &rbacv1.ClusterRoleList{}
 		for i := start; i < end; i++ {
-			list.Items = append(list.Items, rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cr-%03d", i)}})
+			list.Items = append(list.Items, rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cr-%03d", i), UID: "u",
+				Labels:        map[string]string{"kubernetes.io/bootstrapping": "rbac-defaults"},
+				Annotations:   map[string]string{rbacv1.AutoUpdateAnnotationKey: "true", "kubectl.kubernetes.io/last-applied-configuration": "{}"},
+				ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
+				Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"pods"}}}})
 		}
 		if end < n {
 			list.Continue = strconv.Itoa(end)
+			remaining := int64(n - end)
+			list.RemainingItemCount = &remaining
 		}
 		return true, list, nil
 	}
@@ -49,6 +55,18 @@ func TestReadRBACPaginates(t *testing.T) {
 	}
 	if len(s.ClusterRoles) != 25 || s.ClusterRoles[24].Name != "cr-024" {
 		t.Fatalf("got %d ClusterRoles, want all 25 across pages", len(s.ClusterRoles))
+	}
+	if cap(s.ClusterRoles) != 25 {
+		t.Errorf("capacity %d: the first page's remainingItemCount should size the slice once", cap(s.ClusterRoles))
+	}
+	// What the engines read is kept; managed fields and other annotations are not.
+	want0 := metav1.ObjectMeta{Name: "cr-000", Labels: map[string]string{"kubernetes.io/bootstrapping": "rbac-defaults"},
+		Annotations: map[string]string{rbacv1.AutoUpdateAnnotationKey: "true"}}
+	if d := cmp.Diff(want0, s.ClusterRoles[0].ObjectMeta); d != "" {
+		t.Errorf("metadata kept (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]rbacv1.PolicyRule{{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"pods"}}}, s.ClusterRoles[1].Rules); d != "" {
+		t.Errorf("rules (-want +got):\n%s", d)
 	}
 	want := []string{"limit=10 continue=", "limit=10 continue=10", "limit=10 continue=20"}
 	var got []string
