@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
 	authzv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/anon"
@@ -87,7 +87,7 @@ type AnonRevokeOptions struct {
 	Filenames               []string
 	Recursive               bool
 
-	Client kubernetes.Interface
+	Client kube.Interface
 	Config *rest.Config
 	Getter genericclioptions.RESTClientGetter
 	// VerifyTimeout bounds how long verification waits for the authorizer's cache.
@@ -138,7 +138,7 @@ func (o *AnonRevokeOptions) Complete(f genericclioptions.RESTClientGetter, cmd *
 	if o.Config, err = f.ToRESTConfig(); err != nil {
 		return err
 	}
-	o.Client, err = kubernetes.NewForConfig(o.Config)
+	o.Client, err = kube.NewForConfig(o.Config)
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -17,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
@@ -37,7 +37,7 @@ type awsAuthWriter struct {
 	// Create allows creating aws-auth when it does not exist.
 	Create bool
 
-	Client kubernetes.Interface
+	Client kube.Interface
 	genericiooptions.IOStreams
 }
 
@@ -83,7 +83,7 @@ func (w *awsAuthWriter) complete(f genericclioptions.RESTClientGetter, cmd *cobr
 	if err != nil {
 		return err
 	}
-	w.Client, err = kubernetes.NewForConfig(config)
+	w.Client, err = kube.NewForConfig(config)
 	return err
 }
 

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
@@ -41,12 +41,12 @@ func filterPrefix(xs []string, prefix string) []cobra.Completion {
 }
 
 // completionClientset is a clientset for the kubeconfig with a short timeout, or nil.
-func completionClientset(f genericclioptions.RESTClientGetter) kubernetes.Interface {
+func completionClientset(f genericclioptions.RESTClientGetter) kube.Interface {
 	c := completionConfig(f)
 	if c == nil {
 		return nil
 	}
-	cs, err := kubernetes.NewForConfig(c)
+	cs, err := kube.NewForConfig(c)
 	if err != nil {
 		return nil
 	}

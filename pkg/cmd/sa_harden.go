@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
@@ -99,7 +99,7 @@ type SAHardenOptions struct {
 	Filenames             []string
 	Recursive             bool
 
-	Client   kubernetes.Interface
+	Client   kube.Interface
 	Metadata metadata.Interface
 	Getter   genericclioptions.RESTClientGetter
 	PageSize int64
@@ -165,7 +165,7 @@ func (o *SAHardenOptions) Complete(f genericclioptions.RESTClientGetter, cmd *co
 	if err != nil {
 		return err
 	}
-	if o.Client, err = kubernetes.NewForConfig(config); err != nil {
+	if o.Client, err = kube.NewForConfig(config); err != nil {
 		return err
 	}
 	o.Metadata, err = metadata.NewForConfig(config)

@@ -6,13 +6,13 @@ import (
 	"os"
 	"slices"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
@@ -24,7 +24,7 @@ type SARestoreOptions struct {
 	Filename  string
 	DryRun    cmdutil.DryRunStrategy
 	BackupDir string
-	Client    kubernetes.Interface
+	Client    kube.Interface
 	genericiooptions.IOStreams
 }
 
@@ -59,7 +59,7 @@ Exit codes: 0 restored (or nothing to restore); 1 changes pending under --dry-ru
 			if err != nil {
 				return err
 			}
-			if o.Client, err = kubernetes.NewForConfig(config); err != nil {
+			if o.Client, err = kube.NewForConfig(config); err != nil {
 				return err
 			}
 			return o.Run(cmd.Context())
@@ -130,7 +130,7 @@ func (o *SARestoreOptions) Run(ctx context.Context) error {
 // (a binding that no longer exists is created again, as it was). Every object goes
 // through the common write path: its current resourceVersion, conflicts retried,
 // the dry-run mode, and a backup of what is replaced.
-func restoreBackup(ctx context.Context, c kubernetes.Interface, path string, dryRun cmdutil.DryRunStrategy, backupDir string, streams genericiooptions.IOStreams) error {
+func restoreBackup(ctx context.Context, c kube.Interface, path string, dryRun cmdutil.DryRunStrategy, backupDir string, streams genericiooptions.IOStreams) error {
 	b, err := readBackupList(path)
 	if err != nil {
 		return err

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	rbacclient "k8s.io/client-go/kubernetes/typed/rbac/v1"
 	"k8s.io/client-go/rest"
@@ -252,7 +252,7 @@ func newReadClients(config *rest.Config) (rbacclient.RbacV1Interface, corev1clie
 	if c.QPS == 0 && c.RateLimiter == nil {
 		c.QPS, c.Burst = 50, 100
 	}
-	cs, err := kubernetes.NewForConfig(c)
+	cs, err := kube.NewForConfig(c)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
 )
@@ -23,7 +23,7 @@ type Options struct {
 // ServiceAccountAutomount sets automountServiceAccountToken of one service account,
 // with a merge patch that carries the resourceVersion read (so a concurrent change
 // is a conflict, re-read and re-checked). value nil removes the field.
-func ServiceAccountAutomount(c kubernetes.Interface, namespace, name string, value *bool, o Options) *Write[*corev1.ServiceAccount] {
+func ServiceAccountAutomount(c kube.Interface, namespace, name string, value *bool, o Options) *Write[*corev1.ServiceAccount] {
 	sas := c.CoreV1().ServiceAccounts(namespace)
 	return &Write[*corev1.ServiceAccount]{
 		GVK:       corev1.SchemeGroupVersion.WithKind("ServiceAccount"),
@@ -68,7 +68,7 @@ func samePtr(a, b *bool) bool {
 type BindingChange func(subjects []rbacv1.Subject, annotations map[string]string) (newSubjects []rbacv1.Subject, newAnnotations map[string]string, changed bool, err error)
 
 // RoleBinding writes one RoleBinding as plan says (update, create or delete).
-func RoleBinding(c kubernetes.Interface, namespace, name string, plan func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error), o Options) *Write[*rbacv1.RoleBinding] {
+func RoleBinding(c kube.Interface, namespace, name string, plan func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error), o Options) *Write[*rbacv1.RoleBinding] {
 	rbs := c.RbacV1().RoleBindings(namespace)
 	return &Write[*rbacv1.RoleBinding]{
 		GVK:       rbacv1.SchemeGroupVersion.WithKind("RoleBinding"),
@@ -85,7 +85,7 @@ func RoleBinding(c kubernetes.Interface, namespace, name string, plan func(live 
 }
 
 // ClusterRoleBinding writes one ClusterRoleBinding as plan says.
-func ClusterRoleBinding(c kubernetes.Interface, name string, plan func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error), o Options) *Write[*rbacv1.ClusterRoleBinding] {
+func ClusterRoleBinding(c kube.Interface, name string, plan func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error), o Options) *Write[*rbacv1.ClusterRoleBinding] {
 	crbs := c.RbacV1().ClusterRoleBindings()
 	return &Write[*rbacv1.ClusterRoleBinding]{
 		GVK:       rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"),
@@ -102,7 +102,7 @@ func ClusterRoleBinding(c kubernetes.Interface, name string, plan func(live *rba
 }
 
 // RoleBindingSubjects updates one existing RoleBinding's subjects (and annotations).
-func RoleBindingSubjects(c kubernetes.Interface, namespace, name string, change BindingChange, o Options) *Write[*rbacv1.RoleBinding] {
+func RoleBindingSubjects(c kube.Interface, namespace, name string, change BindingChange, o Options) *Write[*rbacv1.RoleBinding] {
 	return RoleBinding(c, namespace, name, func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
 		if !exists {
 			return nil, false, fmt.Errorf("rolebinding %s/%s does not exist", namespace, name)
@@ -118,7 +118,7 @@ func RoleBindingSubjects(c kubernetes.Interface, namespace, name string, change 
 }
 
 // ClusterRoleBindingSubjects updates one existing ClusterRoleBinding's subjects (and annotations).
-func ClusterRoleBindingSubjects(c kubernetes.Interface, name string, change BindingChange, o Options) *Write[*rbacv1.ClusterRoleBinding] {
+func ClusterRoleBindingSubjects(c kube.Interface, name string, change BindingChange, o Options) *Write[*rbacv1.ClusterRoleBinding] {
 	return ClusterRoleBinding(c, name, func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
 		if !exists {
 			return nil, false, fmt.Errorf("clusterrolebinding %s does not exist", name)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -14,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/pager"
 
@@ -209,7 +209,7 @@ func (c *HardenCollector) TokenSecret(m metav1.Object, typ string) {
 
 // HardenClients are the clients the live audit reads with.
 type HardenClients struct {
-	Kube     kubernetes.Interface
+	Kube     kube.Interface
 	Metadata metadata.Interface
 }
 
