@@ -31,18 +31,26 @@ func main() {
 	namespaces := flag.Int("namespaces", 500, "namespaces to create")
 	perNS := flag.Int("per-namespace", 20, "Roles and RoleBindings per namespace (each)")
 	crbs := flag.Int("cluster-role-bindings", 1000, "ClusterRoleBindings to create")
-	clusterRoles := flag.Int("cluster-roles", 200, "ClusterRoles to create")
+	clusterRoles := flag.Int("cluster-roles", 500, "ClusterRoles to create")
+	mapRoles := flag.Int("map-roles", 200, "aws-auth mapRoles entries to create")
+	mapUsers := flag.Int("map-users", 20, "aws-auth mapUsers entries to create")
 	runs := flag.Int("runs", 10, "timed runs of each command")
 	bin := flag.String("bin", "", "directory holding the kubectl-eksiam binary (put on PATH)")
 	hold := flag.Bool("hold", false, "after seeding, print the kubeconfig path and keep the server up until interrupted")
 	flag.Parse()
-	if err := run(*namespaces, *perNS, *crbs, *clusterRoles, *runs, *bin, *hold); err != nil {
+	sc := scale{namespaces: *namespaces, perNS: *perNS, crbs: *crbs, clusterRoles: *clusterRoles, mapRoles: *mapRoles, mapUsers: *mapUsers}
+	if err := run(sc, *runs, *bin, *hold); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
 }
 
-func run(namespaces, perNS, crbs, clusterRoles, runs int, bin string, hold bool) error {
+// scale is the size of the seeded cluster.
+type scale struct {
+	namespaces, perNS, crbs, clusterRoles, mapRoles, mapUsers int
+}
+
+func run(sc scale, runs int, bin string, hold bool) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "eksiam-scale-")
 	if err != nil {
@@ -75,7 +83,7 @@ func run(namespaces, perNS, crbs, clusterRoles, runs int, bin string, hold bool)
 	}
 
 	start := time.Now()
-	if err := seed(ctx, c, namespaces, perNS, crbs, clusterRoles); err != nil {
+	if err := seed(ctx, c, sc); err != nil {
 		return err
 	}
 	seedTime := time.Since(start)
@@ -90,16 +98,22 @@ func run(namespaces, perNS, crbs, clusterRoles, runs int, bin string, hold bool)
 	home := filepath.Join(dir, "home")
 	environ := append(os.Environ(), "KUBECONFIG="+kubeconfig, "HOME="+home,
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	sh := func(script string) func() error {
-		return func() error {
+	// sh runs a script and returns the peak resident set of the largest process in it
+	// (for `kubectl eksiam`, the larger of kubectl and the plugin it execs).
+	sh := func(script string) func() (int64, error) {
+		return func() (int64, error) {
 			cmd := exec.Command("bash", "-c", script)
 			cmd.Env = environ
 			var errOut bytes.Buffer
 			cmd.Stdout, cmd.Stderr = nil, &errOut
 			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("%s: %v: %s", script, err, errOut.String())
+				return 0, fmt.Errorf("%s: %v: %s", script, err, errOut.String())
 			}
-			return nil
+			ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			if ru == nil {
+				return 0, nil
+			}
+			return ru.Maxrss, nil
 		}
 	}
 	paths := []string{"/apis/rbac.authorization.k8s.io/v1/clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
@@ -119,25 +133,26 @@ func run(namespaces, perNS, crbs, clusterRoles, runs int, bin string, hold bool)
 	}
 
 	// Warm the discovery cache once, as any second kubectl run finds it.
-	if err := sh("kubectl eksiam who-can get pods -A >/dev/null")(); err != nil {
+	if _, err := sh("kubectl eksiam who-can get pods -A >/dev/null")(); err != nil {
 		return err
 	}
-	type row struct {
-		name, command string
-		fn            func() error
-	}
+	type row struct{ name, command string }
 	rows := []row{
-		{"bare lists, sequential", strings.Join(seq, "; "), sh(strings.Join(seq, "; "))},
-		{"bare lists, concurrent", strings.Join(par, " ") + " wait", sh(strings.Join(par, " ") + " wait")},
-		{"who-can -A (table)", "kubectl eksiam who-can get pods -A", sh("kubectl eksiam who-can get pods -A >/dev/null")},
-		{"who-can -A -o json", "kubectl eksiam who-can get pods -A -o json", sh("kubectl eksiam who-can get pods -A -o json >/dev/null")},
-		{"who-can -A '*' '*'", "kubectl eksiam who-can '*' '*' -A", sh("kubectl eksiam who-can '*' '*' -A >/dev/null")},
-		{"who-can -n (one namespace)", "kubectl eksiam who-can get secrets -n ns-0042", sh("kubectl eksiam who-can get secrets -n ns-0042 >/dev/null")},
-		{"who-can, cold discovery cache", "rm -rf ~/.kube/cache; kubectl eksiam who-can get pods -A", sh("rm -rf \"$HOME/.kube/cache\"; kubectl eksiam who-can get pods -A >/dev/null")},
+		{"bare lists, sequential", strings.Join(seq, "; ")},
+		{"bare lists, concurrent", strings.Join(par, " ") + " wait"},
+		{"who-can -A (table)", "kubectl eksiam who-can get pods -A"},
+		{"who-can -A -o json", "kubectl eksiam who-can get pods -A -o json"},
+		{"who-can list secrets -A -o json, IAM view", "kubectl eksiam who-can list secrets -A -o json"},
+		{"who-can list secrets -A -o json, RBAC only", "kubectl eksiam who-can list secrets -A -o json --iam=false"},
+		{"who-can -A '*' '*'", "kubectl eksiam who-can '*' '*' -A"},
+		{"who-can get nodes -o json, IAM view", "kubectl eksiam who-can get nodes -o json"},
+		{"who-can get nodes -o json, RBAC only", "kubectl eksiam who-can get nodes -o json --iam=false"},
+		{"who-can -n (one namespace)", "kubectl eksiam who-can get secrets -n ns-0042"},
+		{"who-can, cold discovery cache", "rm -rf ~/.kube/cache; kubectl eksiam who-can get pods -A"},
 	}
 
-	fmt.Printf("Seeded %d namespaces × (%d Roles + %d RoleBindings), %d ClusterRoles, %d ClusterRoleBindings in %s.\n\n",
-		namespaces, perNS, perNS, clusterRoles, crbs, seedTime.Round(time.Second))
+	fmt.Printf("Seeded %d namespaces × (%d Roles + %d RoleBindings), %d ClusterRoles, %d ClusterRoleBindings, aws-auth with %d mapRoles + %d mapUsers in %s.\n\n",
+		sc.namespaces, sc.perNS, sc.perNS, sc.clusterRoles, sc.crbs, sc.mapRoles, sc.mapUsers, seedTime.Round(time.Second))
 	fmt.Printf("Collection sizes (JSON, `kubectl get --raw`): ")
 	for i, p := range paths {
 		if i > 0 {
@@ -145,32 +160,46 @@ func run(namespaces, perNS, crbs, clusterRoles, runs int, bin string, hold bool)
 		}
 		fmt.Printf("%s %.1f MB", p[strings.LastIndex(p, "/")+1:], float64(sizes[p])/1e6)
 	}
-	fmt.Printf("\n\n| what | command | median | min | max |\n|---|---|---|---|---|\n")
-	medians := map[string]time.Duration{}
+	fmt.Printf("\n\n| what | command | median | min | max | vs concurrent lists | peak RSS (median) |\n|---|---|---|---|---|---|---|\n")
+	var concurrent time.Duration
 	for _, r := range rows {
-		var ds []time.Duration
+		script := strings.ReplaceAll(r.command, "~", "\"$HOME\"")
+		if !strings.HasSuffix(script, " wait") {
+			script += " >/dev/null"
+		}
+		var (
+			ds   []time.Duration
+			rsss []int64
+		)
 		for range runs {
 			t0 := time.Now()
-			if err := r.fn(); err != nil {
+			rss, err := sh(script)()
+			if err != nil {
 				return err
 			}
 			ds = append(ds, time.Since(t0))
+			rsss = append(rsss, rss)
 		}
 		slices.Sort(ds)
+		slices.Sort(rsss)
 		med := ds[len(ds)/2]
-		medians[r.name] = med
-		fmt.Printf("| %s | `%s` | %s | %s | %s |\n", r.name, r.command, ms(med), ms(ds[0]), ms(ds[len(ds)-1]))
+		if r.name == "bare lists, concurrent" {
+			concurrent = med
+		}
+		ratio := "–"
+		if concurrent > 0 {
+			ratio = fmt.Sprintf("%.2f×", float64(med)/float64(concurrent))
+		}
+		fmt.Printf("| %s | `%s` | %s | %s | %s | %s | %.0f MiB |\n", r.name, r.command, ms(med), ms(ds[0]), ms(ds[len(ds)-1]), ratio, float64(rsss[len(rsss)/2])/1024)
 	}
-	fmt.Printf("\nwho-can -A / bare sequential lists: %.2f×; / bare concurrent lists: %.2f×\n",
-		float64(medians["who-can -A (table)"])/float64(medians["bare lists, sequential"]),
-		float64(medians["who-can -A (table)"])/float64(medians["bare lists, concurrent"]))
 	return nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
 
 // seed creates the policy with 16 concurrent writers.
-func seed(ctx context.Context, c kubernetes.Interface, namespaces, perNS, crbs, clusterRoles int) error {
+func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
+	namespaces, perNS, crbs, clusterRoles := sc.namespaces, sc.perNS, sc.crbs, sc.clusterRoles
 	r := rand.New(rand.NewPCG(1, 2))
 	verbs := []string{"get", "list", "watch", "create", "update", "patch", "delete"}
 	resources := []string{"pods", "pods/log", "pods/exec", "secrets", "configmaps", "services", "deployments", "jobs", "*"}
@@ -230,7 +259,11 @@ func seed(ctx context.Context, c kubernetes.Interface, namespaces, perNS, crbs, 
 	if err := parallel(nsJobs); err != nil {
 		return err
 	}
-	return parallel(jobs)
+	if err := parallel(jobs); err != nil {
+		return err
+	}
+	_, err := c.CoreV1().ConfigMaps("kube-system").Create(ctx, awsAuth(sc), metav1.CreateOptions{})
+	return err
 }
 
 func parallel(jobs []func() error) error {
@@ -259,4 +292,33 @@ func parallel(jobs []func() error) error {
 	close(ch)
 	wg.Wait()
 	return first
+}
+
+// awsAuth is an aws-auth of realistic shape: node roles with the node username
+// template, human roles with {{SessionName}} usernames in team groups, fixed usernames
+// that RBAC names as Users, a few system:masters roles, and IAM users.
+func awsAuth(sc scale) *corev1.ConfigMap {
+	var roles, users strings.Builder
+	for i := range sc.mapRoles {
+		arn := fmt.Sprintf("arn:aws:iam::111122223333:role/bench-role-%04d", i)
+		switch i % 5 {
+		case 0:
+			fmt.Fprintf(&roles, "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n", arn)
+		case 1, 2:
+			fmt.Fprintf(&roles, "- rolearn: %s\n  username: team-%d:{{SessionName}}\n  groups:\n  - team-%d\n", arn, i%200, i%200)
+		case 3:
+			fmt.Fprintf(&roles, "- rolearn: %s\n  username: user-%d\n  groups:\n  - team-%d\n  - readers\n", arn, i*7%2000, i%200)
+		default:
+			groups := fmt.Sprintf("team-%d", i%200)
+			if i%50 == 4 {
+				groups = "system:masters"
+			}
+			fmt.Fprintf(&roles, "- rolearn: %s\n  username: admin:{{AccountID}}:{{SessionName}}\n  groups:\n  - %s\n", arn, groups)
+		}
+	}
+	for i := range sc.mapUsers {
+		fmt.Fprintf(&users, "- userarn: arn:aws:iam::111122223333:user/bench-user-%03d\n  username: user-%d\n  groups:\n  - team-%d\n", i, i*13%2000, i%200)
+	}
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"},
+		Data: map[string]string{"mapRoles": roles.String(), "mapUsers": users.String()}}
 }
