@@ -79,7 +79,7 @@ Exit codes: 0 written; 2 error (nothing is written on any error).`,
 
 // Run reads every entry, then writes the file in one piece.
 func (o *AccessEntriesExportOptions) Run(ctx context.Context) error {
-	cluster, ok := eksCluster(o.ClusterName, o.Region, o.loader)
+	cluster, ok := (&source.AccessRequest{ClusterName: o.ClusterName, Region: o.Region}).Cluster(o.loader)
 	if !ok {
 		return cmdutil.UsageErrorf("no EKS cluster name: the kubeconfig's current user does not run 'aws eks get-token' or 'aws-iam-authenticator token'; pass --cluster-name")
 	}

@@ -172,7 +172,7 @@ not exist.
 				return err
 			}
 			return o.run(cmd.Context(), func(live map[string]string, _ bool) (map[string]string, []string, error) {
-				return applyDesired(live, desired.Object.Data)
+				return awsauth.Reconcile(live, desired.Object.Data)
 			})
 		},
 	}
@@ -180,35 +180,6 @@ not exist.
 	cmd.Flags().BoolVar(&o.Create, "create", false, "Create aws-auth if it does not exist.")
 	o.addFlags(cmd)
 	return cmd
-}
-
-// applyDesired turns the semantic difference between live and desired into edits.
-func applyDesired(live, desired map[string]string) (map[string]string, []string, error) {
-	d := awsauth.Compare(live, desired)
-	var edits []awsauth.Edit
-	for _, c := range d.Changes {
-		switch c.Type {
-		case awsauth.Removed:
-			edits = append(edits, awsauth.Edit{Op: awsauth.OpRemove, Kind: c.Kind, ARN: c.Old.ARN})
-		case awsauth.Added:
-			arn := c.New.ARN
-			e := awsauth.Edit{Op: awsauth.OpAdd, Kind: c.Kind, ARN: arn, Username: c.New.Username, Groups: c.New.Groups, SSO: c.New.SSO}
-			if c.New.SSO != nil {
-				e.ARN = ""
-			}
-			edits = append(edits, e)
-		case awsauth.Changed:
-			edits = append(edits, awsauth.Edit{Op: awsauth.OpSet, Kind: c.Kind, ARN: c.Old.ARN, Username: c.New.Username, Groups: c.New.Groups})
-		}
-	}
-	res, err := awsauth.ApplyEdits(live, edits)
-	if err != nil {
-		return nil, nil, err
-	}
-	if after := awsauth.Compare(res.Data, desired); !after.Same() {
-		return nil, nil, fmt.Errorf("internal check failed, nothing was changed: the result still differs from the desired ConfigMap in %d mapping(s)", len(after.Changes))
-	}
-	return res.Data, res.Notes, nil
 }
 
 // AWSAuthRestoreOptions are the inputs of `kubectl eksiam aws-auth restore`.

@@ -43,7 +43,9 @@ type AccessReport struct {
 	PolicyRules []AccessRule `json:"policyRules"`
 	// Decision answers --verb/--resource.
 	Decision *AccessDecision `json:"decision,omitempty"`
-	Warnings []Warning       `json:"warnings"`
+	// Complete is false when the input lacked what the answer depends on.
+	Complete bool      `json:"complete"`
+	Warnings []Warning `json:"warnings"`
 }
 
 // AccessRule is one rule the principal reaches.
