@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -270,7 +269,7 @@ func accessTable(r *v1alpha1.AccessReport, wide bool) *output.Table {
 				ns = "*"
 			}
 			names := strings.Join(x.Rule.ResourceNames, ",")
-			for _, res := range ruleResources(x.Rule) {
+			for _, res := range rbac.RuleResources(x.Rule) {
 				add(key{ns: ns, resource: res, names: names}, x)
 			}
 			for _, u := range x.Rule.NonResourceURLs {
@@ -296,19 +295,4 @@ func accessTable(r *v1alpha1.AccessReport, wide bool) *output.Table {
 		t.Append(cells...)
 	}
 	return t
-}
-
-// ruleResources are the resources of a rule as resource[/subresource].group.
-func ruleResources(r rbacv1.PolicyRule) []string {
-	var out []string
-	for _, g := range r.APIGroups {
-		for _, x := range r.Resources {
-			if g == "" {
-				out = append(out, x)
-			} else {
-				out = append(out, x+"."+g)
-			}
-		}
-	}
-	return out
 }

@@ -17,14 +17,8 @@ import (
 
 // NewCmdAccessEntries returns `kubectl eksiam access-entries`, which groups its subcommands.
 func NewCmdAccessEntries(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "access-entries",
-		Short: "Read EKS access entries",
-		Long:  "Read the EKS cluster's authentication mode and access entries, with their access policies.",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdAccessEntriesExport(f, streams))
+	cmd := newGroupCommand("access-entries", "Read EKS access entries", NewCmdAccessEntriesExport(f, streams))
+	cmd.Long = "Read the EKS cluster's authentication mode and access entries, with their access policies."
 	return cmd
 }
 

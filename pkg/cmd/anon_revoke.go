@@ -16,21 +16,10 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/remedy"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
-
-// NewCmdAnon returns `kubectl eksiam anon`, which only groups its subcommands.
-func NewCmdAnon(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "anon",
-		Short: "Find and remove what RBAC grants to anonymous and unauthenticated callers",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdAnonRevoke(f, streams), NewCmdAnonRestore(f, streams))
-	return cmd
-}
 
 const anonRevokeLong = `Find every ClusterRoleBinding and RoleBinding whose subjects include User
 system:anonymous or Group system:unauthenticated, show what each grants anonymous
@@ -202,7 +191,7 @@ func anonBindingReport(f *anon.Finding) v1alpha1.AnonBinding {
 		b.Grants = append(b.Grants, "(the role does not exist: nothing)")
 	}
 	for _, rule := range f.Rules {
-		b.Grants = append(b.Grants, anon.RuleString(rule))
+		b.Grants = append(b.Grants, rbac.RuleString(rule))
 	}
 	return b
 }

@@ -17,18 +17,6 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
 
-// NewCmdSA returns `kubectl eksiam sa`, which only groups its subcommands.
-func NewCmdSA(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "sa",
-		Short: "Audit and harden service accounts (CIS Amazon EKS Benchmark)",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdSAHarden(f, streams), NewCmdSARestore(f, streams))
-	return cmd
-}
-
 const saHardenLong = `Audit the service accounts of a namespace (or all, with -A) against the CIS Amazon EKS
 Benchmark and the EKS best practices, then fix what can be fixed safely.
 

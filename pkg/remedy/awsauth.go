@@ -2,6 +2,7 @@ package remedy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -21,6 +22,22 @@ import (
 // AWSAuthPlan turns the live data (empty when aws-auth does not exist) into new data,
 // with notes for the user.
 type AWSAuthPlan func(live map[string]string, exists bool) (newData map[string]string, notes []string, err error)
+
+// EditsPlan is the plan that applies edits to the live data, keeping every byte they
+// do not touch (awsauth.ApplyEdits). With ignoreNotMapped, removing an ARN that is
+// not mapped changes nothing instead of failing.
+func EditsPlan(edits []awsauth.Edit, ignoreNotMapped bool) AWSAuthPlan {
+	return func(live map[string]string, _ bool) (map[string]string, []string, error) {
+		res, err := awsauth.ApplyEdits(live, edits)
+		if ignoreNotMapped && errors.Is(err, awsauth.ErrNotMapped) {
+			return live, nil, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return res.Data, res.Notes, nil
+	}
+}
 
 // AWSAuthEdit is one guarded edit of kube-system/aws-auth.
 type AWSAuthEdit struct {

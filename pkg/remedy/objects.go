@@ -7,11 +7,12 @@ import (
 	"path"
 	"strings"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
 )
