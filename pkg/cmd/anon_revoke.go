@@ -141,6 +141,9 @@ func (o *AnonRevokeOptions) Run(ctx context.Context) error {
 		c := o.Input.Clients.Kube
 		backup := remedy.NewBackupSet(o.Remediation.BackupDir, "anon-revoke")
 		failed = remedy.RevokeAnonymous(ctx, c, findings, r, remedy.Options{DryRun: dryRun, BackupSet: backup})
+		if err := backup.Close(); err != nil {
+			return fmt.Errorf("writing the backup %s: %w", backup.Path(), err)
+		}
 		r.Backup = backup.Path()
 		if dryRun == cmdutil.DryRunNone && failed == 0 {
 			remedy.VerifyAnonymous(ctx, c, findings, r, remedy.VerifyOptions{IncludePublicInfoViewer: o.IncludePublicInfoViewer, Timeout: o.VerifyTimeout})

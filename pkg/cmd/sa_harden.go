@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -151,22 +152,18 @@ func (o *SAHardenOptions) Run(ctx context.Context) error {
 		r.Overrides = append(r.Overrides, remedy.HardenRef(p))
 	}
 
-	failed := 0
 	dryRun := o.Remediation.DryRun
+	var out remedy.Outcome
 	if !snap.Offline {
 		backup := remedy.NewBackupSet(o.Remediation.BackupDir, "sa-harden")
-		failed = remedy.ApplyHarden(ctx, o.Input.Clients.Kube, audit.Plan, r, remedy.Options{DryRun: dryRun, BackupSet: backup})
+		out = remedy.ApplyHarden(ctx, o.Input.Clients.Kube, audit.Plan, r, remedy.Options{DryRun: dryRun, BackupSet: backup})
+		if err := backup.Close(); err != nil {
+			return fmt.Errorf("writing the backup %s: %w", backup.Path(), err)
+		}
 		r.Backup = backup.Path()
 	}
-	fixed := 0
-	if dryRun == cmdutil.DryRunNone && !snap.Offline && failed == 0 {
-		for _, f := range audit.Findings {
-			if f.Fixable {
-				fixed++
-			}
-		}
-	}
-	r.Remaining = len(audit.Findings) - fixed
+	r.Failed, r.NotAttempted = out.Failed, out.NotAttempted
+	r.Remaining = len(audit.Findings) - remedy.Fixed(audit.Findings, r.Changes, dryRun)
 
 	printWarnings(o.ErrOut, r.Warnings)
 	if err := o.print(r); err != nil {
@@ -178,8 +175,11 @@ func (o *SAHardenOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.ErrOut, "%d namespace(s): %d finding(s), %d change(s)%s, %d finding(s) remaining\n",
 		len(r.Namespaces), len(r.Findings), len(r.Changes), dryRun.Suffix(), r.Remaining)
 	switch {
-	case failed > 0:
-		return fmt.Errorf("%d of %d change(s) failed; the others are listed with their results", failed, len(r.Changes))
+	case out.Stopped != nil:
+		return fmt.Errorf("the run stopped after %d of %d change(s): %s; %d failed, %d not attempted (listed above); rerun the same command to go on (what is done is found done), or undo with 'kubectl eksiam sa restore -f %s'",
+			len(r.Changes)-out.NotAttempted-out.Failed, len(r.Changes), cmdutil.Message(out.Stopped), out.Failed, out.NotAttempted, cmp.Or(r.Backup, "BACKUP"))
+	case out.Failed > 0:
+		return fmt.Errorf("%d of %d change(s) failed; the others are listed with their results", out.Failed, len(r.Changes))
 	case !snap.Complete():
 		return snap.Err()
 	case r.Remaining > 0 || (dryRun != cmdutil.DryRunNone && len(r.Changes) > 0):

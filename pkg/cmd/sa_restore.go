@@ -67,6 +67,9 @@ func (o *SARestoreOptions) Run(ctx context.Context) error {
 	dryRun := o.Remediation.DryRun
 	backup := remedy.NewBackupSet(o.Remediation.BackupDir, "restore")
 	results, err := remedy.RestoreBackup(ctx, o.Client, o.Filename, remedy.Options{DryRun: dryRun, BackupSet: backup})
+	if cerr := backup.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("writing the backup %s: %w", backup.Path(), cerr)
+	}
 	if err != nil {
 		return err
 	}

@@ -36,8 +36,21 @@ func readBackupList(path string) (*backupList, error) {
 	if list.Kind != "List" {
 		return nil, fmt.Errorf("%s is not a backup (a List), but a %q", path, list.Kind)
 	}
+	// An object backed up twice (its write was retried after a conflict) counts once:
+	// the last copy is what the change overwrote.
+	last := map[string]int{}
+	key := func(it map[string]any) string {
+		m, _ := it["metadata"].(map[string]any)
+		return fmt.Sprintf("%v/%v/%v", it["kind"], m["namespace"], m["name"])
+	}
+	for i, it := range list.Items {
+		last[key(it)] = i
+	}
 	out := &backupList{}
 	for i, it := range list.Items {
+		if last[key(it)] != i {
+			continue
+		}
 		raw, err := yaml.Marshal(it)
 		if err != nil {
 			return nil, err
