@@ -174,10 +174,10 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	}
 
 	var (
-		wg                         sync.WaitGroup
-		rbacErr, authErr, accErr   error
-		hardenErr                  error
-		accessWarning              string
+		wg                       sync.WaitGroup
+		rbacErr, authErr, accErr error
+		hardenErr                error
+		accessWarning            string
 	)
 	if scope != nil && req.Harden == nil {
 		wg.Go(func() { s.RBAC, rbacErr = ReadRBAC(ctx, c.Kube.RbacV1(), *scope) })
