@@ -37,9 +37,20 @@ func main() {
 	runs := flag.Int("runs", 10, "timed runs of each command")
 	bin := flag.String("bin", "", "directory holding the kubectl-eksiam binary (put on PATH)")
 	hold := flag.Bool("hold", false, "after seeding, print the kubeconfig path and keep the server up until interrupted")
+	scenario := flag.String("scenario", "who-can", "who-can: RBAC and aws-auth at scale; harden: -service-accounts namespaces with a default service account, for sa harden")
+	serviceAccounts := flag.Int("service-accounts", 2000, "namespaces, each with its default service account (scenario harden)")
 	flag.Parse()
 	sc := scale{namespaces: *namespaces, perNS: *perNS, crbs: *crbs, clusterRoles: *clusterRoles, mapRoles: *mapRoles, mapUsers: *mapUsers}
-	if err := run(sc, *runs, *bin, *hold); err != nil {
+	var err error
+	switch *scenario {
+	case "who-can":
+		err = run(sc, *runs, *bin, *hold)
+	case "harden":
+		err = runHarden(*serviceAccounts, *runs, *bin)
+	default:
+		err = fmt.Errorf("unknown -scenario %q", *scenario)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -321,4 +332,98 @@ func awsAuth(sc scale) *corev1.ConfigMap {
 	}
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"},
 		Data: map[string]string{"mapRoles": roles.String(), "mapUsers": users.String()}}
+}
+
+// runHarden times `sa harden -A` on n namespaces with a default service account each:
+// server dry runs, then a real run, its restore, and a second real run.
+func runHarden(n, runs int, bin string) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "eksiam-harden-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	env := &envtest.Environment{}
+	if _, err := env.Start(); err != nil {
+		return err
+	}
+	defer env.Stop()
+	user, err := env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	cfg := user.Config()
+	cfg.QPS, cfg.Burst = -1, 0
+	kc, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+		return err
+	}
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var jobs []func() error
+	for i := range n {
+		ns := fmt.Sprintf("team-%04d", i)
+		jobs = append(jobs, func() error {
+			if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+				return err
+			}
+			_, err := c.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}}, metav1.CreateOptions{})
+			return err
+		})
+	}
+	if err := parallel(jobs); err != nil {
+		return err
+	}
+	fmt.Printf("Seeded %d namespaces with a default service account in %s.\n\n", n, time.Since(start).Round(time.Second))
+	backups := filepath.Join(dir, "backups")
+	timed := func(args ...string) (time.Duration, string, error) {
+		cmd := exec.Command(filepath.Join(bin, "kubectl-eksiam"), args...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "HOME="+filepath.Join(dir, "home"))
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		t0 := time.Now()
+		err := cmd.Run()
+		d := time.Since(t0)
+		if code := cmd.ProcessState.ExitCode(); code > 1 {
+			return d, "", fmt.Errorf("%v: %v: %s", args, err, errOut.String())
+		}
+		return d, errOut.String(), nil
+	}
+	fmt.Printf("| what | command | time |\n|---|---|---|\n")
+	harden := []string{"sa", "harden", "-A", "--exclude-namespace", "kube-system", "--backup-dir", backups}
+	var ds []time.Duration
+	for range runs {
+		d, _, err := timed(append(harden, "--dry-run=server")...)
+		if err != nil {
+			return err
+		}
+		ds = append(ds, d)
+	}
+	slices.Sort(ds)
+	fmt.Printf("| server dry run (median of %d) | `kubectl-eksiam sa harden -A --dry-run=server` | %s |\n", runs, ms(ds[len(ds)/2]))
+	for round := 1; round <= 2; round++ {
+		d, stderr, err := timed(harden...)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| real run %d | `kubectl-eksiam sa harden -A` | %s |\n", round, ms(d))
+		files, _ := filepath.Glob(filepath.Join(backups, "sa-harden-*.yaml"))
+		slices.Sort(files)
+		if len(files) == 0 {
+			return fmt.Errorf("no backup written: %s", stderr)
+		}
+		d, _, err = timed("sa", "restore", "-f", files[len(files)-1], "--backup-dir", backups)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| restore %d | `kubectl-eksiam sa restore -f BACKUP` | %s |\n", round, ms(d))
+	}
+	return nil
 }

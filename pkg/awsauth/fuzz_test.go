@@ -56,7 +56,7 @@ func FuzzParse(f *testing.F) {
 		if d := validateDisagreement(data, want.Err); d != "" {
 			t.Fatalf("%s input: %s", d, dataString(data))
 		}
-		Validate(&Object{Kind: "ConfigMap", Name: "other", Namespace: "default", Data: data, Size: len(roles) + len(users)}, Options{ClusterAccount: "111122223333", ClusterPartition: "aws"})
+		Validate(&Object{Kind: "ConfigMap", Name: "other", Namespace: "default", Data: data}, Options{ClusterAccount: "111122223333", ClusterPartition: "aws"})
 
 		// NewStore and Resolve.
 		p := Parse(data)

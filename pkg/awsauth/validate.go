@@ -1,6 +1,7 @@
 package awsauth
 
 import (
+	"maps"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -92,8 +93,23 @@ type Object struct {
 	// From a manifest: data keys whose value is not a string, and keys given twice.
 	NonStringData     []string
 	DuplicateDataKeys []string
-	// Size of the object in bytes, when known.
-	Size int
+	// BinaryData are the sizes, in decoded bytes, of the values under binaryData, by
+	// key. The authenticator never reads binaryData.
+	BinaryData map[string]int
+}
+
+// DataSize is what the API server counts against a ConfigMap's size limit: the bytes
+// of every data value plus every (decoded) binaryData value. Keys, metadata and the
+// JSON encoding do not count.
+func (o *Object) DataSize() int {
+	n := 0
+	for _, v := range o.Data {
+		n += len(v)
+	}
+	for _, b := range o.BinaryData {
+		n += b
+	}
+	return n
 }
 
 // Options carry context validation cannot find in the ConfigMap.
@@ -121,8 +137,13 @@ var (
 	unquotedTmpl  = regexp.MustCompile(`^\s*(?:-\s+)?[A-Za-z_]+\s*:\s+\{\{`)
 )
 
-// MaxObjectSize is the API server's limit on a ConfigMap.
-const MaxObjectSize = 1 << 20
+// MaxDataSize is the API server's limit on a ConfigMap's data and binaryData
+// together (ValidateConfigMap: core.MaxSecretSize, 1 MiB).
+const MaxDataSize = 1 << 20
+
+// nearDataSize is where AA05 starts to warn: 90% of the limit, room for a few dozen
+// more mappings.
+const nearDataSize = MaxDataSize * 9 / 10
 
 type validator struct {
 	obj      *Object
@@ -216,8 +237,21 @@ func (v *validator) object() {
 		v.add("AA04", "duplicate-data-key", Error, keyLoc(k), "", fmt.Sprintf("data.%s is given more than once: strict validation rejects it and lenient clients keep the last", k),
 			"merge the entries under one "+k+" key")
 	}
-	if o.Size > MaxObjectSize {
-		v.add("AA05", "object-too-large", Error, objectLoc, "", fmt.Sprintf("the object is %d bytes, over the ConfigMap limit of %d", o.Size, MaxObjectSize), "")
+	switch size := o.DataSize(); {
+	case size > MaxDataSize:
+		v.add("AA05", "data-too-large", Error, objectLoc, "", fmt.Sprintf("data and binaryData hold %d bytes, over the API server's ConfigMap limit of %d: it rejects the object", size, MaxDataSize),
+			"move people to EKS access entries, or map groups of roles by one role each")
+	case size > nearDataSize:
+		v.add("AA05", "data-near-limit", Warn, objectLoc, "", fmt.Sprintf("data and binaryData hold %d bytes, %d%% of the API server's ConfigMap limit of %d", size, size*100/MaxDataSize, MaxDataSize),
+			"plan for the limit: move people to EKS access entries")
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.BinaryData)) {
+		if slices.Contains([]string{KeyRoles, KeyUsers, KeyAccounts}, k) {
+			v.add("AA34", "mapping-in-binarydata", Error, Location{Key: "binaryData." + k, Entry: -1}, "",
+				fmt.Sprintf("binaryData.%s is never read: the authenticator reads only data, so every mapping there is dropped", k),
+				"move it under data: as a string ("+k+": |)")
+			v.drops(DroppedKey)
+		}
 	}
 }
 

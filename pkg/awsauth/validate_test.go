@@ -171,9 +171,21 @@ func TestValidateRules(t *testing.T) {
 		{name: "AA04 duplicate data key",
 			obj:  &Object{Kind: "ConfigMap", Name: Name, Namespace: Namespace, Data: map[string]string{KeyRoles: cleanRoles}, DuplicateDataKeys: []string{KeyRoles}},
 			want: []want{{rule: "AA04", name: "duplicate-data-key", sev: Error, key: KeyRoles, entry: -1}}},
-		{name: "AA05 object too large",
-			obj:  &Object{Kind: "ConfigMap", Name: Name, Namespace: Namespace, Data: map[string]string{KeyRoles: cleanRoles}, Size: MaxObjectSize + 1},
-			want: []want{{rule: "AA05", name: "object-too-large", sev: Error, entry: -1}}},
+		{name: "AA05 data too large",
+			obj:  &Object{Kind: "ConfigMap", Name: Name, Namespace: Namespace, Data: map[string]string{KeyRoles: cleanRoles, "notes": strings.Repeat("x", MaxDataSize-len(cleanRoles)+1)}},
+			want: []want{{rule: "AA05", name: "data-too-large", sev: Error, entry: -1}, {rule: "AA03", name: "unknown-data-key", sev: Warn, key: "notes", entry: -1}}},
+		{name: "AA05 binaryData counts, decoded",
+			obj:  &Object{Kind: "ConfigMap", Name: Name, Namespace: Namespace, Data: map[string]string{KeyRoles: cleanRoles}, BinaryData: map[string]int{"blob": MaxDataSize}},
+			want: []want{{rule: "AA05", name: "data-too-large", sev: Error, entry: -1}}},
+		{name: "AA05 near the limit is a warning",
+			obj:  &Object{Kind: "ConfigMap", Name: Name, Namespace: Namespace, Data: map[string]string{KeyRoles: cleanRoles}, BinaryData: map[string]int{"blob": MaxDataSize - len(cleanRoles) - 10}},
+			want: []want{{rule: "AA05", name: "data-near-limit", sev: Warn, entry: -1}}},
+		{name: "AA05 at the limit exactly is accepted (as the API server does)",
+			obj:  &Object{Kind: "ConfigMap", Name: Name, Namespace: Namespace, Data: map[string]string{KeyRoles: cleanRoles}, BinaryData: map[string]int{"blob": nearDataSize - len(cleanRoles)}},
+			want: nil},
+		{name: "AA34 mapRoles under binaryData",
+			obj:  &Object{Kind: "ConfigMap", Name: Name, Namespace: Namespace, Data: map[string]string{KeyUsers: "[]"}, BinaryData: map[string]int{KeyRoles: 120, "other": 3}},
+			want: []want{{rule: "AA34", name: "mapping-in-binarydata", sev: Error, key: "binaryData.mapRoles", entry: -1}}},
 		{name: "AA05 invalid data key",
 			obj: awsAuth(map[string]string{"map roles": "x", "mapRoles ": cleanRoles}),
 			want: []want{
@@ -551,7 +563,7 @@ func TestValidateGaps(t *testing.T) {
 func TestValidateRuleCoverage(t *testing.T) {
 	names := map[string][]string{
 		"AA01": {"wrong-object"}, "AA02": {"data-not-string"}, "AA03": {"misspelled-data-key", "unknown-data-key"},
-		"AA04": {"duplicate-data-key"}, "AA05": {"object-too-large", "invalid-data-key"}, "AA06": {"unparseable"},
+		"AA04": {"duplicate-data-key"}, "AA05": {"data-too-large", "data-near-limit", "invalid-data-key"}, "AA06": {"unparseable"},
 		"AA07": {"not-a-list", "accounts-not-a-list"}, "AA08": {"empty-key"}, "AA09": {"missing-arn"}, "AA10": {"wrong-type"},
 		"AA11": {"invalid-sso"}, "AA12": {"sso-partition", "sso-entry"}, "AA13": {"unknown-field", "non-canonical-field"},
 		"AA14": {"duplicate-field"}, "AA15": {"malformed-arn"}, "AA16": {"session-arn"}, "AA17": {"role-path"},
@@ -560,7 +572,7 @@ func TestValidateRuleCoverage(t *testing.T) {
 		"AA23": {"unknown-template", "malformed-template"}, "AA24": {"ec2-dns-template-not-node"},
 		"AA25": {"empty-username", "no-identity"}, "AA26": {"username-whitespace", "odd-character", "group-whitespace"},
 		"AA27": {"caller-chosen-username"}, "AA28": {"system-username", "reserved-group"}, "AA29": {"system-masters", "repeated-group"},
-		"AA31": {"node-groups", "node-username"}, "AA32": {"invalid-account", "unquoted-account", "duplicate-account"},
+		"AA31": {"node-groups", "node-username"}, "AA32": {"invalid-account", "unquoted-account", "duplicate-account"}, "AA34": {"mapping-in-binarydata"},
 		"AA33": {"account-mapping"},
 	}
 	// Rules 22 (access entries) and 30 (an edit) are not Validate's.
@@ -590,7 +602,8 @@ func TestValidateRuleCoverage(t *testing.T) {
 
 func coverageObjects() []*Object {
 	return []*Object{
-		{Kind: "Secret", Name: "x", Namespace: "y", Data: map[string]string{"bad key": "x", "maproles": "x"}, NonStringData: []string{"a"}, DuplicateDataKeys: []string{"b"}, Size: MaxObjectSize + 1},
+		{Kind: "Secret", Name: "x", Namespace: "y", Data: map[string]string{"bad key": "x", "maproles": "x"}, NonStringData: []string{"a"}, DuplicateDataKeys: []string{"b"}, BinaryData: map[string]int{KeyRoles: MaxDataSize}},
+		{Kind: "ConfigMap", Name: Name, Namespace: Namespace, Data: map[string]string{KeyUsers: "[]"}, BinaryData: map[string]int{"x": MaxDataSize - 10}},
 		awsAuth(map[string]string{KeyRoles: "\t- x"}),
 		awsAuth(map[string]string{KeyRoles: "a: b", KeyUsers: "''", KeyAccounts: "a: b"}),
 		awsAuth(map[string]string{KeyRoles: "- username: x\n- sso: {permissionSetName: x, accountID: \"1\"}\n- rolearn: arn:aws:iam::111122223333:role/A\n  groups: x\n"}),

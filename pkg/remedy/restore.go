@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -97,31 +99,51 @@ func RestoreBackup(ctx context.Context, c kube.Interface, path string, o Options
 	if err != nil {
 		return nil, err
 	}
-	var out []RestoreResult
+	var jobs []func(context.Context) RestoreResult
 	for _, sa := range b.ServiceAccounts {
-		res, err := ServiceAccountAutomount(c, sa.Namespace, sa.Name, sa.AutomountServiceAccountToken, o).Run(ctx)
-		out = append(out, RestoreResult{Object: fmt.Sprintf("serviceaccount/%s -n %s", sa.Name, sa.Namespace), Changed: res.Changed, Err: err})
+		jobs = append(jobs, func(ctx context.Context) RestoreResult {
+			res, err := ServiceAccountAutomount(c, sa.Namespace, sa.Name, sa.AutomountServiceAccountToken, o).Run(ctx)
+			return RestoreResult{Object: fmt.Sprintf("serviceaccount/%s -n %s", sa.Name, sa.Namespace), Changed: res.Changed, Err: err}
+		})
 	}
 	for _, rb := range b.RoleBindings {
 		want := rb
-		res, err := RoleBinding(c, rb.Namespace, rb.Name, func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
-			if !exists {
-				return recreated(&want), true, nil
-			}
-			return restoreBindingFields(live, live.RoleRef, want.RoleRef, want.Subjects, want.Annotations, live.DeepCopy)
-		}, o).Run(ctx)
-		out = append(out, RestoreResult{Object: fmt.Sprintf("rolebinding/%s -n %s", rb.Name, rb.Namespace), Created: res.Created && res.Changed, Changed: res.Changed, Err: err})
+		jobs = append(jobs, func(ctx context.Context) RestoreResult {
+			res, err := RoleBinding(c, rb.Namespace, rb.Name, func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
+				if !exists {
+					return recreated(&want), true, nil
+				}
+				return restoreBindingFields(live, live.RoleRef, want.RoleRef, want.Subjects, want.Annotations, live.DeepCopy)
+			}, o).Run(ctx)
+			return RestoreResult{Object: fmt.Sprintf("rolebinding/%s -n %s", rb.Name, rb.Namespace), Created: res.Created && res.Changed, Changed: res.Changed, Err: err}
+		})
 	}
 	for _, crb := range b.ClusterRoleBindings {
 		want := crb
-		res, err := ClusterRoleBinding(c, crb.Name, func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
-			if !exists {
-				return recreated(&want), true, nil
-			}
-			return restoreBindingFields(live, live.RoleRef, want.RoleRef, want.Subjects, want.Annotations, live.DeepCopy)
-		}, o).Run(ctx)
-		out = append(out, RestoreResult{Object: "clusterrolebinding/" + crb.Name, Created: res.Created && res.Changed, Changed: res.Changed, Err: err})
+		jobs = append(jobs, func(ctx context.Context) RestoreResult {
+			res, err := ClusterRoleBinding(c, crb.Name, func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
+				if !exists {
+					return recreated(&want), true, nil
+				}
+				return restoreBindingFields(live, live.RoleRef, want.RoleRef, want.Subjects, want.Annotations, live.DeepCopy)
+			}, o).Run(ctx)
+			return RestoreResult{Object: "clusterrolebinding/" + crb.Name, Created: res.Created && res.Changed, Changed: res.Changed, Err: err}
+		})
 	}
+	// Concurrency objects at a time; results in the backup's order.
+	out := make([]RestoreResult, len(jobs))
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(Concurrency, len(jobs)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(jobs); i = int(next.Add(1) - 1) {
+				out[i] = jobs[i](ctx)
+			}
+		})
+	}
+	wg.Wait()
 	return out, nil
 }
 

@@ -3,10 +3,11 @@ package source
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 	corev1 "k8s.io/api/core/v1"
@@ -41,8 +42,11 @@ func awsAuthFromConfigMap(cm *corev1.ConfigMap, src string) *AWSAuth {
 	if obj.Data == nil {
 		obj.Data = map[string]string{}
 	}
-	if b, err := json.Marshal(cm); err == nil {
-		obj.Size = len(b)
+	for k, v := range cm.BinaryData {
+		if obj.BinaryData == nil {
+			obj.BinaryData = map[string]int{}
+		}
+		obj.BinaryData[k] = len(v)
 	}
 	return &AWSAuth{ConfigMap: cm, Object: obj, Source: src}
 }
@@ -176,8 +180,13 @@ func fromNode(n *yaml.Node, src string) (*AWSAuth, error) {
 		cm.Name, cm.Namespace = obj.Name, obj.Namespace
 	}
 	cm.Data = obj.Data
-	if b, err := json.Marshal(cm); err == nil {
-		obj.Size = len(b)
+	// binaryData values are base64 in a manifest; the limit counts decoded bytes.
+	if b := field(n, "binaryData"); b != nil && b.Kind == yaml.MappingNode {
+		obj.BinaryData = map[string]int{}
+		for i := 0; i+1 < len(b.Content); i += 2 {
+			v := strings.TrimSpace(b.Content[i+1].Value)
+			obj.BinaryData[b.Content[i].Value] = base64.StdEncoding.DecodedLen(len(v)) - strings.Count(v, "=")
+		}
 	}
 	return &AWSAuth{ConfigMap: cm, Object: obj, Source: src}, nil
 }
