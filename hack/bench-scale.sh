@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Times `kubectl eksiam who-can` end to end against a real kube-apiserver seeded with
+# Times `kubectl eksiam who-can` (or, with -scenario harden, `sa harden` on many
+# service accounts) end to end against a real kube-apiserver seeded with
 # about 500 namespaces x (20 Roles + 20 RoleBindings) and 1,000 ClusterRoleBindings,
 # beside the bare cost of the same four `kubectl get --raw` collections.
 # Prints a Markdown report (see docs/benchmarks.md). Flags go to hack/bench-scale.
