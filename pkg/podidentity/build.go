@@ -354,4 +354,3 @@ func providerARN(roleARN, host string) string {
 func idpKey(k string) bool {
 	return !strings.HasPrefix(k, "aws:") && !strings.HasPrefix(k, "sts:") && !strings.HasPrefix(k, "iam:")
 }
-

@@ -85,8 +85,8 @@ func base(t *testing.T) *Input {
 		AssociationsRead: true,
 		Associations:     []Association{{ID: "a-1", Namespace: "app", ServiceAccount: "api", RoleARN: piRole}},
 		Roles: map[string]*Role{
-			webRole: role(t, webRole, irsaTrust(host, sub("StringEquals", `"system:serviceaccount:app:web"`))),
-			piRole:  role(t, piRole, piTrust(goodPITrust, piConditions)),
+			webRole:                                 role(t, webRole, irsaTrust(host, sub("StringEquals", `"system:serviceaccount:app:web"`))),
+			piRole:                                  role(t, piRole, piTrust(goodPITrust, piConditions)),
 			"arn:aws:iam::" + account + ":role/cni": role(t, "arn:aws:iam::"+account+":role/cni", irsaTrust(host, sub("StringEquals", `"system:serviceaccount:kube-system:aws-node"`))),
 		},
 		InstancesRead:    true,
@@ -175,7 +175,9 @@ func TestFindings(t *testing.T) {
 			in.Roles[webRole] = role(t, webRole, irsaTrust(host, sub("StringEquals", `["system:serviceaccount:app:web","system:serviceaccount:app:api"]`)))
 		}, []string{"PI02 medium app/web"}},
 		// PI06
-		{"PI06 no TagSession", func(t *testing.T, in *Input) { in.Roles[piRole] = role(t, piRole, piTrust(`"sts:AssumeRole"`, piConditions)) },
+		{"PI06 no TagSession", func(t *testing.T, in *Input) {
+			in.Roles[piRole] = role(t, piRole, piTrust(`"sts:AssumeRole"`, piConditions))
+		},
 			[]string{"PI06 high app/api"}},
 		{"PI06 not narrowed", func(t *testing.T, in *Input) { in.Roles[piRole] = role(t, piRole, piTrust(goodPITrust, "")) },
 			[]string{"PI06 medium app/api"}},
