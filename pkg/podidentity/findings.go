@@ -95,6 +95,8 @@ func (b *builder) trust(arn string) *iampolicy.Policy {
 	case r == nil:
 		b.note("trust policy of %s was not read (iam:GetRole): its checks are not evaluated", arn)
 		return nil
+	case r.NotFound:
+		return nil
 	case r.Trust == nil:
 		b.note("trust policy of %s could not be parsed (%s): its checks are not evaluated", arn, r.TrustError)
 		return nil
@@ -316,6 +318,10 @@ func (b *builder) irsaChecks(st *saState) {
 		b.add(PI04, v1alpha1.SeverityHigh, k.ns, k.name, arn, "the cluster has no OIDC issuer, so IRSA cannot work: the annotation gives its pods no credentials")
 		return
 	}
+	if r := b.in.Roles[arn]; r != nil && r.NotFound {
+		b.add(PI04, v1alpha1.SeverityHigh, k.ns, k.name, arn, "the role does not exist (iam:GetRole: NoSuchEntity): the annotation cannot work, its pods get no credentials")
+		return
+	}
 	trust := b.trust(arn)
 	if trust == nil {
 		st.entry.Complete = false
@@ -464,9 +470,12 @@ func (b *builder) associationChecks(st *saState, a *Association) {
 		return
 	}
 	trust := b.trust(a.RoleARN)
-	if trust == nil {
+	switch {
+	case b.in.Roles[a.RoleARN] != nil && b.in.Roles[a.RoleARN].NotFound:
+		b.add(PI06, v1alpha1.SeverityHigh, k.ns, k.name, a.RoleARN, "the association's role does not exist (iam:GetRole: NoSuchEntity): association %s cannot work", a.ID)
+	case trust == nil:
 		st.entry.Complete = false
-	} else {
+	default:
 		name, arn := "", ""
 		if b.in.Cluster != nil {
 			name, arn = b.in.Cluster.Name, b.in.Cluster.ARN

@@ -159,6 +159,8 @@ func (a *Association) EffectiveRole() string {
 // Role is an IAM role and its trust policy.
 type Role struct {
 	ARN string
+	// NotFound: IAM says the role does not exist (NoSuchEntity).
+	NotFound bool
 	// Trust is nil when the document could not be parsed (TrustError says why).
 	Trust      *iampolicy.Policy
 	TrustError string
