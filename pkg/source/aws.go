@@ -129,10 +129,11 @@ func oneLineErr(call string, err error) string {
 // failure is an error.
 func ReadPodIdentityAWS(ctx context.Context, c AWSClients, cluster, namespace string, needs AWSNeeds) (*AWSInputs, error) {
 	a := NewAWSInputs()
-	input := func(name string) *v1alpha1.PodIdentityInput {
-		a.Inputs = append(a.Inputs, v1alpha1.PodIdentityInput{Name: name, Source: "api", Status: StatusRead})
-		return &a.Inputs[len(a.Inputs)-1]
+	names := []string{"eks:DescribeCluster", "eks:ListPodIdentityAssociations", "eks:DescribePodIdentityAssociation", "iam:GetRole", "ec2:DescribeInstances", "iam:GetInstanceProfile"}
+	for _, n := range names {
+		a.Inputs = append(a.Inputs, v1alpha1.PodIdentityInput{Name: n, Source: "api", Status: StatusRead})
 	}
+	input := func(name string) *v1alpha1.PodIdentityInput { return &a.Inputs[slices.Index(names, name)] }
 	// soft records a failure that leaves the input out; it returns false for errors.
 	soft := func(in *v1alpha1.PodIdentityInput, call string, err error) bool {
 		st, ok := classify(err)
