@@ -280,10 +280,20 @@ func (o *PodIdentityOptions) gather(ctx context.Context) (*gathered, error) {
 	in.Cluster, in.AssociationsRead, in.Associations = aws.Cluster, aws.AssociationsRead, aws.Associations
 	in.Roles, in.InstancesRead, in.Instances, in.InstanceProfiles = aws.Roles, aws.InstancesRead, aws.Instances, aws.InstanceProfiles
 	g.in, g.aws = in, aws
+	// One warning per missing input, or one for all when they all miss for one reason.
+	var missing []string
+	same := true
 	for _, i := range aws.Inputs {
 		if i.Status != source.StatusRead {
-			g.warnings = append(g.warnings, v1alpha1.Warning{Reason: "AWSInputMissing", Message: fmt.Sprintf("%s: %s%s", i.Name, i.Status, suffix(i.Message))})
+			missing = append(missing, fmt.Sprintf("%s: %s%s", i.Name, i.Status, suffix(i.Message)))
+			same = same && i.Status == aws.Inputs[0].Status && i.Message == aws.Inputs[0].Message
 		}
+	}
+	if same && len(missing) == len(aws.Inputs) && len(missing) > 0 {
+		missing = []string{fmt.Sprintf("no AWS input was read (%s%s): trust policies, associations and IMDS settings are not evaluated", aws.Inputs[0].Status, suffix(aws.Inputs[0].Message))}
+	}
+	for _, m := range missing {
+		g.warnings = append(g.warnings, v1alpha1.Warning{Reason: "AWSInputMissing", Message: m})
 	}
 	return g, nil
 }
@@ -317,7 +327,7 @@ func (o *PodIdentityOptions) Run(ctx context.Context) error {
 	}
 	r := podidentity.Build(g.in, opts)
 	r.Inputs = append(r.Inputs, g.aws.Inputs...)
-	r.Warnings = append(g.warnings, r.Warnings...)
+	r.Warnings = append(append([]v1alpha1.Warning{}, g.warnings...), r.Warnings...)
 	for _, i := range r.Inputs {
 		if i.Status != source.StatusRead {
 			r.Complete = false
