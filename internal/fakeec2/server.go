@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Instance is an instance the server knows.
@@ -44,6 +45,7 @@ type Server struct {
 	mu        sync.Mutex
 	instances []Instance
 	pageSize  int
+	delay     time.Duration
 	fault     *Error
 	faultN    int
 	requests  int
@@ -74,6 +76,13 @@ func (s *Server) SetPageSize(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pageSize = n
+}
+
+// SetDelay makes every request take at least d (a network round trip).
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
 }
 
 // Throttle makes the next n requests fail with RequestLimitExceeded (retried by the SDK).
@@ -119,8 +128,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		injected = &e
 	}
 	all := slices.Clone(s.instances)
-	pageSize := s.pageSize
+	pageSize, delay := s.pageSize, s.delay
 	s.mu.Unlock()
+	time.Sleep(delay)
 	fail := func(e Error) {
 		s.mu.Lock()
 		s.failures++
