@@ -497,8 +497,13 @@ func (o *PodIdentityOptions) print(r *v1alpha1.PodIdentityReport) error {
 
 // newPodIdentityClient asks for protobuf (JSON as the fallback) and raises the
 // client-side rate limit for the burst of paged LISTs, as newReadClients does.
-func newPodIdentityClient(config *restConfig) (kube.Interface, error) {
-	c := copyReadConfig(config)
+func newPodIdentityClient(config *rest.Config) (kube.Interface, error) {
+	c := rest.CopyConfig(config)
+	c.ContentType = runtime.ContentTypeProtobuf
+	c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	if c.QPS == 0 && c.RateLimiter == nil {
+		c.QPS, c.Burst = 50, 100
+	}
 	return kube.NewForConfig(c)
 }
 
@@ -530,9 +535,6 @@ Exit codes: 0 written; 2 error (including an AWS input that could not be read).`
 			g, err := o.gather(cmd.Context())
 			if err != nil {
 				return err
-			}
-			if len(o.AWSFiles) > 0 {
-				return cmdutil.UsageErrorf("export reads the AWS APIs: --aws-file makes no sense here")
 			}
 			for _, i := range g.aws.Inputs {
 				if i.Status != source.StatusRead && i.Status != source.StatusNotFound {
@@ -570,16 +572,4 @@ Exit codes: 0 written; 2 error (including an AWS input that could not be read).`
 	fl.StringVar(&o.EKS.ClusterName, "cluster-name", "", "EKS cluster name (default: from the kubeconfig's aws eks get-token or aws-iam-authenticator arguments).")
 	fl.StringVar(&o.EKS.Region, "region", "", "AWS region of the EKS cluster (default: from the kubeconfig, then the AWS configuration).")
 	return cmd
-}
-
-type restConfig = rest.Config
-
-func copyReadConfig(config *rest.Config) *rest.Config {
-	c := rest.CopyConfig(config)
-	c.ContentType = runtime.ContentTypeProtobuf
-	c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	if c.QPS == 0 && c.RateLimiter == nil {
-		c.QPS, c.Burst = 50, 100
-	}
-	return c
 }
