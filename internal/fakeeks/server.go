@@ -43,9 +43,14 @@ const (
 	DescribePodIdentityAssociation Op = "DescribePodIdentityAssociation"
 )
 
-// AllOps returns every operation the server answers.
+// AllOps returns the operations of the access entries reader (see PodIdentityOps for the others).
 func AllOps() []Op {
-	return []Op{DescribeCluster, ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies, ListPodIdentityAssociations, DescribePodIdentityAssociation}
+	return []Op{DescribeCluster, ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies}
+}
+
+// PodIdentityOps returns the operations of EKS Pod Identity the server also answers.
+func PodIdentityOps() []Op {
+	return []Op{ListPodIdentityAssociations, DescribePodIdentityAssociation}
 }
 
 // Credentials and place that Env sets, and that the server's ARNs use.
@@ -251,7 +256,10 @@ func (s *Server) Summary() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var parts []string
-	for _, op := range AllOps() {
+	for _, op := range append(AllOps(), PodIdentityOps()...) {
+		if s.requests[op] == 0 && slices.Contains(PodIdentityOps(), op) {
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s=%d (failed %d)", op, s.requests[op], s.failures[op]))
 	}
 	if n := s.requests[unknownOp]; n > 0 {
