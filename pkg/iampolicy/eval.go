@@ -26,16 +26,6 @@ func and(a, b Tri) Tri {
 	return True
 }
 
-func not(a Tri) Tri {
-	switch a {
-	case True:
-		return False
-	case False:
-		return True
-	}
-	return Unknown
-}
-
 // Principal is who makes a request: its type as the Principal element names it
 // (AWS, Federated, Service) and its identifier (an ARN, a provider ARN, a service name).
 type Principal struct {

@@ -133,37 +133,37 @@ func Parse(data []byte) (*Policy, error) {
 		return nil, fmt.Errorf("policy document has no Statement")
 	case st[0] == '[':
 		if err := json.Unmarshal(st, &raws); err != nil {
-			return nil, fmt.Errorf("Statement: %v", err)
+			return nil, fmt.Errorf("policy Statement: %v", err)
 		}
 	default:
 		var one rawStatement
 		if err := json.Unmarshal(st, &one); err != nil {
-			return nil, fmt.Errorf("Statement: %v", err)
+			return nil, fmt.Errorf("policy Statement: %v", err)
 		}
 		raws = []rawStatement{one}
 	}
 	for i, r := range raws {
 		s := Statement{Index: i, Sid: r.Sid, Effect: r.Effect}
 		var err error
-		where := func(err error) error { return fmt.Errorf("Statement[%d]: %v", i, err) }
+		where := func(err error) error { return fmt.Errorf("policy Statement[%d]: %v", i, err) }
 		if s.Principal, err = parsePrincipals(r.Principal); err != nil {
-			return nil, where(fmt.Errorf("Principal: %v", err))
+			return nil, where(fmt.Errorf("element Principal: %v", err))
 		}
 		if s.NotPrincipal, err = parsePrincipals(r.NotPrincipal); err != nil {
-			return nil, where(fmt.Errorf("NotPrincipal: %v", err))
+			return nil, where(fmt.Errorf("element NotPrincipal: %v", err))
 		}
 		if s.Actions, err = stringOrList(r.Action); err != nil {
-			return nil, where(fmt.Errorf("Action: %v", err))
+			return nil, where(fmt.Errorf("element Action: %v", err))
 		}
 		if s.NotActions, err = stringOrList(r.NotAction); err != nil {
-			return nil, where(fmt.Errorf("NotAction: %v", err))
+			return nil, where(fmt.Errorf("element NotAction: %v", err))
 		}
 		s.HasAction = r.Action != nil
 		for op, keys := range r.Condition {
 			for key, raw := range keys {
 				vals, err := conditionValues(raw)
 				if err != nil {
-					return nil, where(fmt.Errorf("Condition %s %s: %v", op, key, err))
+					return nil, where(fmt.Errorf("element Condition %s %s: %v", op, key, err))
 				}
 				s.Conditions = append(s.Conditions, newCondition(op, key, vals))
 			}
