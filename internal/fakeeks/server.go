@@ -38,11 +38,19 @@ const (
 	ListAccessEntries            Op = "ListAccessEntries"
 	DescribeAccessEntry          Op = "DescribeAccessEntry"
 	ListAssociatedAccessPolicies Op = "ListAssociatedAccessPolicies"
+	// ListPodIdentityAssociations and DescribePodIdentityAssociation: see podidentity.go.
+	ListPodIdentityAssociations    Op = "ListPodIdentityAssociations"
+	DescribePodIdentityAssociation Op = "DescribePodIdentityAssociation"
 )
 
-// AllOps returns every operation the server answers.
+// AllOps returns the operations of the access entries reader (see PodIdentityOps for the others).
 func AllOps() []Op {
 	return []Op{DescribeCluster, ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies}
+}
+
+// PodIdentityOps returns the operations of EKS Pod Identity the server also answers.
+func PodIdentityOps() []Op {
+	return []Op{ListPodIdentityAssociations, DescribePodIdentityAssociation}
 }
 
 // Credentials and place that Env sets, and that the server's ARNs use.
@@ -85,6 +93,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	clusters    map[string]eks.Snapshot
+	podIdentity map[string]PodIdentity
 	pageSize    int
 	delay       time.Duration
 	faults      map[Op]*fault
@@ -105,12 +114,13 @@ type fault struct {
 // Close stops it.
 func NewServer(clusters ...eks.Snapshot) *Server {
 	s := &Server{
-		clusters: map[string]eks.Snapshot{},
-		pageSize: DefaultPageSize,
-		faults:   map[Op]*fault{},
-		requests: map[Op]int{},
-		failures: map[Op]int{},
-		regions:  map[string]int{},
+		clusters:    map[string]eks.Snapshot{},
+		podIdentity: map[string]PodIdentity{},
+		pageSize:    DefaultPageSize,
+		faults:      map[Op]*fault{},
+		requests:    map[Op]int{},
+		failures:    map[Op]int{},
+		regions:     map[string]int{},
 	}
 	for _, c := range clusters {
 		s.clusters[c.Cluster.Name] = cloneSnapshot(c)
@@ -246,7 +256,10 @@ func (s *Server) Summary() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var parts []string
-	for _, op := range AllOps() {
+	for _, op := range append(AllOps(), PodIdentityOps()...) {
+		if s.requests[op] == 0 && slices.Contains(PodIdentityOps(), op) {
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s=%d (failed %d)", op, s.requests[op], s.failures[op]))
 	}
 	if n := s.requests[unknownOp]; n > 0 {
@@ -281,6 +294,10 @@ func route(r *http.Request) (op Op, cluster, principal string, ok bool) {
 		return DescribeAccessEntry, segs[1], segs[3], true
 	case len(segs) == 5 && segs[2] == "access-entries" && segs[4] == "access-policies":
 		return ListAssociatedAccessPolicies, segs[1], segs[3], true
+	case len(segs) == 3 && segs[2] == "pod-identity-associations":
+		return ListPodIdentityAssociations, segs[1], "", true
+	case len(segs) == 4 && segs[2] == "pod-identity-associations":
+		return DescribePodIdentityAssociation, segs[1], segs[3], true
 	}
 	return unknownOp, "", "", false
 }
@@ -361,6 +378,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	snap, found := s.clusters[cluster]
 	snap = cloneSnapshot(snap)
+	pi := s.podIdentity[cluster]
 	pageSize := s.pageSize
 	s.mu.Unlock()
 
@@ -378,7 +396,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var entry *eks.AccessEntry
-	if principal != "" {
+	if principal != "" && (op == DescribeAccessEntry || op == ListAssociatedAccessPolicies) {
 		i := slices.IndexFunc(snap.Entries, func(e eks.AccessEntry) bool { return e.PrincipalARN == principal })
 		if i < 0 {
 			fail(Error{Status: http.StatusNotFound, Code: "ResourceNotFoundException", Message: fmt.Sprintf("The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'. (cluster %s, principal %s)", cluster, principal)})
@@ -424,6 +442,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"status":    "ACTIVE",
 			"version":   "1.33",
 			"createdAt": now,
+		}
+		if pi.Issuer != "" {
+			c["identity"] = map[string]any{"oidc": map[string]any{"issuer": pi.Issuer}}
+		}
+		if pi.AutoMode {
+			c["computeConfig"] = map[string]any{"enabled": true, "nodePools": []string{"general-purpose", "system"}}
 		}
 		if snap.Cluster.AuthenticationMode != "" {
 			c["accessConfig"] = map[string]any{
@@ -484,6 +508,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			body["nextToken"] = *next
 		}
 		writeJSON(w, body)
+	case ListPodIdentityAssociations, DescribePodIdentityAssociation:
+		servePodIdentity(w, r, op, cluster, principal, pi, page, fail)
 	}
 }
 

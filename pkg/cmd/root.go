@@ -50,6 +50,7 @@ Forbidden, or an incomplete view).`,
 		NewCmdAWSAuth(configFlags, streams),
 		NewCmdSA(configFlags, streams),
 		NewCmdAnon(configFlags, streams),
+		NewCmdPodIdentity(configFlags, streams),
 		NewCmdVersion(streams),
 	)
 	// Help, usage and the completion scripts go to the streams, like everything else.
