@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,18 +10,15 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/identity"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/podidentity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
@@ -107,28 +103,28 @@ const podIdentityExample = `  # Which IAM role every service account of every na
 
 // PodIdentityOptions are the inputs of `kubectl eksiam pod-identity`.
 type PodIdentityOptions struct {
-	Namespace     string
-	AllNamespaces bool
-	RoleARN       string
-	Output        string
-	NoHeaders     bool
-	Filenames     []string
-	Recursive     bool
-	AWSFiles      []string
-	EKS           eksFlags
+	Scope    cmdutil.ScopeFlags
+	RoleARN  string
+	Print    *cmdutil.PrintFlags
+	Files    cmdutil.FilenameFlags
+	AWSFiles []string
+	EKS      eksFlags
 
-	Kube     kube.Interface
-	Getter   genericclioptions.RESTClientGetter
+	Input    source.Input
 	PageSize int64
 	// NewAWSClients builds the AWS clients (tests replace it).
 	NewAWSClients func(context.Context, source.EKSCluster) (source.AWSClients, error)
-	loader        clientcmd.ClientConfig
 	genericiooptions.IOStreams
+}
+
+// NewPodIdentityOptions returns the options with their defaults.
+func NewPodIdentityOptions(streams genericiooptions.IOStreams) *PodIdentityOptions {
+	return &PodIdentityOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags(), EKS: eksFlags{AccessEntries: true}, NewAWSClients: source.NewAWSClients}
 }
 
 // NewCmdPodIdentity returns `kubectl eksiam pod-identity`.
 func NewCmdPodIdentity(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &PodIdentityOptions{IOStreams: streams}
+	o := NewPodIdentityOptions(streams)
 	cmd := &cobra.Command{
 		Use:     "pod-identity [-n NS | -A] [--role ARN]",
 		Short:   "Show which IAM role every workload gets, how tightly it is held, and who can take it",
@@ -136,7 +132,7 @@ func NewCmdPodIdentity(f genericclioptions.RESTClientGetter, streams genericioop
 		Example: podIdentityExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(f, cmd); err != nil {
+			if err := completeInput(f, cmd, &o.Scope, o.Files, &o.Input, o.ErrOut); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
@@ -145,58 +141,24 @@ func NewCmdPodIdentity(f genericclioptions.RESTClientGetter, streams genericioop
 			return o.Run(cmd.Context())
 		},
 	}
-	o.addFlags(cmd)
+	o.Scope.AddFlags(cmd, "Every namespace.")
+	cmd.Flags().StringVar(&o.RoleARN, "role", "", "Answer for this IAM role ARN: the service accounts that get it and who can act as them.")
+	o.Print.AddFlags(cmd)
+	o.Files.AddFlags(cmd, "Read Kubernetes objects from these files, directories or - instead of a cluster.")
+	o.addAWSFlags(cmd)
+	o.EKS.add(cmd.Flags())
 	cmd.AddCommand(NewCmdPodIdentityExport(f, streams))
 	return cmd
 }
 
-func (o *PodIdentityOptions) addFlags(cmd *cobra.Command) {
-	fl := cmd.Flags()
-	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace.")
-	fl.StringVar(&o.RoleARN, "role", "", "Answer for this IAM role ARN: the service accounts that get it and who can act as them.")
-	fl.StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+".")
-	fl.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
-	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read Kubernetes objects from these files, directories or - instead of a cluster.")
-	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
-	fl.StringArrayVar(&o.AWSFiles, "aws-file", nil, "Read AWS inputs from this file or directory of AWS CLI output (repeatable) instead of the AWS APIs.")
-	o.EKS.add(fl)
-}
-
-// Complete resolves the namespace and the clients.
-func (o *PodIdentityOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobra.Command) error {
-	o.Getter, o.loader = f, f.ToRawKubeConfigLoader()
-	if o.NewAWSClients == nil {
-		o.NewAWSClients = source.NewAWSClients
-	}
-	var err error
-	if fl := cmd.Flag("namespace"); fl != nil && fl.Changed {
-		o.Namespace = fl.Value.String()
-	} else if !o.AllNamespaces {
-		if o.Namespace, _, err = o.loader.Namespace(); err != nil {
-			if len(o.Filenames) == 0 {
-				return err
-			}
-			o.Namespace = "default"
-		}
-	}
-	if o.AllNamespaces {
-		o.Namespace = ""
-	}
-	if len(o.Filenames) > 0 {
-		return nil
-	}
-	config, err := f.ToRESTConfig()
-	if err != nil {
-		return err
-	}
-	o.Kube, err = newPodIdentityClient(config)
-	return err
+func (o *PodIdentityOptions) addAWSFlags(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&o.AWSFiles, "aws-file", nil, "Read AWS inputs from this file or directory of AWS CLI output (repeatable) instead of the AWS APIs.")
 }
 
 // Validate checks the flags.
 func (o *PodIdentityOptions) Validate() error {
-	if err := output.ValidateFormat(o.Output); err != nil {
-		return cmdutil.UsageErrorf("%v", err)
+	if err := o.Print.Validate(); err != nil {
+		return err
 	}
 	if o.RoleARN != "" {
 		a := awsauth.ParseARN(o.RoleARN)
@@ -207,32 +169,38 @@ func (o *PodIdentityOptions) Validate() error {
 	return nil
 }
 
+// namespace is the namespace in scope, "" for all.
+func (o *PodIdentityOptions) namespace() string {
+	if o.Scope.AllNamespaces {
+		return ""
+	}
+	return o.Scope.Namespace
+}
+
 // gathered is what one run read.
 type gathered struct {
 	in       *podidentity.Input
 	aws      *source.AWSInputs
-	files    *source.Files
+	snap     *source.Snapshot
 	warnings []v1alpha1.Warning
 }
 
-// gather reads the Kubernetes objects and the AWS inputs.
+// gather reads the Kubernetes objects (with, for --role, the RBAC objects, aws-auth
+// and access entries, in the same round), then the AWS inputs they call for.
 func (o *PodIdentityOptions) gather(ctx context.Context) (*gathered, error) {
-	g := &gathered{}
-	offline := len(o.Filenames) > 0
-	var col *source.PodIdentityCollector
-	if offline {
-		col = source.NewPodIdentityCollector(o.Namespace)
-		files, err := source.ReadFiles(o.Getter, o.Filenames, o.Recursive, col.Visit)
-		if err != nil {
-			return nil, err
+	req := source.Request{PodIdentity: &source.PodIdentityScope{Namespace: o.namespace(), PageSize: o.PageSize}}
+	if o.RoleARN != "" {
+		req.RBAC = func(meta.RESTMapper) (source.RBACScope, error) {
+			return source.RBACScope{Namespaced: true, PageSize: o.PageSize}, nil
 		}
-		g.files = files
-	} else {
-		var err error
-		if col, err = source.ReadPodIdentity(ctx, o.Kube, o.Namespace, o.PageSize); err != nil {
-			return nil, err
-		}
+		req.AWSAuth, req.Access = true, o.EKS.request()
 	}
+	snap, err := source.Read(ctx, &o.Input, req)
+	if err != nil {
+		return nil, err
+	}
+	g := &gathered{snap: snap, warnings: append([]v1alpha1.Warning{}, snap.Warnings...)}
+	col := snap.PodIdentity
 	in := col.Input()
 	needs := func(a *source.AWSInputs) (roles, instances []string) {
 		add := func(arn string) {
@@ -244,7 +212,7 @@ func (o *PodIdentityOptions) gather(ctx context.Context) (*gathered, error) {
 			add(sa.RoleARN)
 		}
 		for _, as := range a.Associations {
-			if o.AllNamespaces || as.Namespace == o.Namespace {
+			if o.Scope.AllNamespaces || as.Namespace == o.Scope.Namespace {
 				add(as.RoleARN)
 				add(as.TargetRoleARN)
 			}
@@ -257,14 +225,17 @@ func (o *PodIdentityOptions) gather(ctx context.Context) (*gathered, error) {
 	var aws *source.AWSInputs
 	switch {
 	case len(o.AWSFiles) > 0:
-		var err error
 		if aws, err = source.ReadAWSFiles(o.AWSFiles, o.In); err != nil {
 			return nil, err
 		}
-	case offline:
+	case snap.Offline:
 		aws = missingAWS("offline (-f): pass --aws-file for the AWS inputs")
 	default:
-		cluster, ok := eksCluster(o.EKS.ClusterName, o.EKS.Region, o.loader)
+		var loader clientcmd.ClientConfig
+		if o.Input.Clients != nil {
+			loader = o.Input.Clients.Loader
+		}
+		cluster, ok := o.EKS.request().Cluster(loader)
 		if !ok {
 			aws = missingAWS("the kubeconfig does not authenticate through EKS: pass --cluster-name (and --region) or --aws-file")
 			break
@@ -273,7 +244,7 @@ func (o *PodIdentityOptions) gather(ctx context.Context) (*gathered, error) {
 		if err != nil {
 			return nil, err
 		}
-		if aws, err = source.ReadPodIdentityAWS(ctx, clients, cluster.Name, o.Namespace, needs); err != nil {
+		if aws, err = source.ReadPodIdentityAWS(ctx, clients, cluster.Name, o.namespace(), needs); err != nil {
 			return nil, err
 		}
 	}
@@ -321,9 +292,7 @@ func (o *PodIdentityOptions) Run(ctx context.Context) error {
 	}
 	opts := podidentity.Options{RoleARN: o.RoleARN}
 	if o.RoleARN != "" {
-		if err := o.whoCanInputs(ctx, g, &opts); err != nil {
-			return err
-		}
+		opts.RBAC, opts.Identity = rbac.NewIndex(g.snap.RBAC), ptr.To(identitySources(g.snap))
 	}
 	r := podidentity.Build(g.in, opts)
 	r.Inputs = append(r.Inputs, g.aws.Inputs...)
@@ -333,20 +302,24 @@ func (o *PodIdentityOptions) Run(ctx context.Context) error {
 			r.Complete = false
 		}
 	}
+	if !g.snap.Complete() {
+		r.Complete = false
+	}
 	if o.RoleARN != "" && len(r.ServiceAccounts) == 0 && g.in.Roles[o.RoleARN] == nil && len(r.Actors) == 0 {
 		return fmt.Errorf("nothing is known about %s: no service account in scope gets it and its trust policy could not be read (iam:GetRole)", o.RoleARN)
 	}
+	printWarnings(o.ErrOut, r.Warnings)
 	if err := o.print(r); err != nil {
 		return err
-	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w.Message)
 	}
 	pods := 0
 	for _, sa := range r.ServiceAccounts {
 		pods += len(sa.Pods)
 	}
 	fmt.Fprintf(o.ErrOut, "%d service account(s), %d pod(s), %d finding(s)%s\n", len(r.ServiceAccounts), pods, len(r.Findings), completeness(r))
+	if err := g.snap.Err(); err != nil {
+		return err
+	}
 	if len(r.Findings) > 0 {
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
 	}
@@ -360,48 +333,11 @@ func completeness(r *v1alpha1.PodIdentityReport) string {
 	return "; incomplete (see the warnings)"
 }
 
-// whoCanInputs reads the RBAC snapshot, aws-auth and access entries for --role.
-func (o *PodIdentityOptions) whoCanInputs(ctx context.Context, g *gathered, opts *podidentity.Options) error {
-	var (
-		snap    *rbac.Snapshot
-		awsAuth *source.AWSAuth
-	)
-	offline := len(o.Filenames) > 0
-	if offline {
-		snap, awsAuth = &g.files.RBAC, g.files.AWSAuth
-	} else {
-		var err error
-		if snap, err = source.ReadRBAC(ctx, o.Kube.RbacV1(), source.RBACScope{Namespaced: true}); err != nil {
-			return err
-		}
-		awsAuth, err = source.GetAWSAuth(ctx, o.Kube.CoreV1())
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("cannot read configmap kube-system/aws-auth: %w", err)
-		}
-	}
-	access, warning, err := o.EKS.load(ctx, o.loader, offline)
-	if err != nil {
-		var nc *source.NoCredentialsError
-		if !errors.As(err, &nc) {
-			return err
-		}
-	}
-	if warning != "" {
-		g.warnings = append(g.warnings, v1alpha1.Warning{Reason: "AccessEntriesUnavailable", Message: warning})
-	}
-	src := identity.Sources{Access: access}
-	if awsAuth != nil {
-		src.AWSAuth = awsauth.NewStore(awsauth.Parse(awsAuth.Object.Data))
-	}
-	opts.RBAC, opts.Identity = rbac.NewIndex(snap), &src
-	return nil
-}
-
 func (o *PodIdentityOptions) print(r *v1alpha1.PodIdentityReport) error {
-	if !output.IsTable(o.Output) {
-		return output.PrintObject(o.Out, o.Output, r)
+	if !o.Print.IsTable() {
+		return o.Print.Print(o.Out, r)
 	}
-	wide := o.Output == output.FormatWide
+	wide := o.Print.Wide()
 	findings := map[string][]string{}
 	for _, f := range r.Findings {
 		k := f.Namespace + "/" + f.ServiceAccount
@@ -446,7 +382,7 @@ func (o *PodIdentityOptions) print(r *v1alpha1.PodIdentityReport) error {
 	}
 	if len(r.ServiceAccounts) == 0 {
 		fmt.Fprintln(o.Out, "No service accounts.")
-	} else if err := t.Write(o.Out, o.NoHeaders); err != nil {
+	} else if err := t.Write(o.Out, o.Print.NoHeaders); err != nil {
 		return err
 	}
 	if r.Query.RoleARN != "" {
@@ -462,7 +398,7 @@ func (o *PodIdentityOptions) print(r *v1alpha1.PodIdentityReport) error {
 				}
 				at.Append(a.Kind, a.Namespace, a.Name, routes, iamCell(a.IAMPrincipals, wide))
 			}
-			if err := at.Write(o.Out, o.NoHeaders); err != nil {
+			if err := at.Write(o.Out, o.Print.NoHeaders); err != nil {
 				return err
 			}
 		}
@@ -488,7 +424,7 @@ func (o *PodIdentityOptions) print(r *v1alpha1.PodIdentityReport) error {
 			}
 			ft.Append(row...)
 		}
-		if err := ft.Write(o.Out, o.NoHeaders); err != nil {
+		if err := ft.Write(o.Out, o.Print.NoHeaders); err != nil {
 			return err
 		}
 	}
@@ -497,19 +433,9 @@ func (o *PodIdentityOptions) print(r *v1alpha1.PodIdentityReport) error {
 
 // newPodIdentityClient asks for protobuf (JSON as the fallback) and raises the
 // client-side rate limit for the burst of paged LISTs, as newReadClients does.
-func newPodIdentityClient(config *rest.Config) (kube.Interface, error) {
-	c := rest.CopyConfig(config)
-	c.ContentType = runtime.ContentTypeProtobuf
-	c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	if c.QPS == 0 && c.RateLimiter == nil {
-		c.QPS, c.Burst = 50, 100
-	}
-	return kube.NewForConfig(c)
-}
-
 // NewCmdPodIdentityExport returns `kubectl eksiam pod-identity export`.
 func NewCmdPodIdentityExport(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &PodIdentityOptions{IOStreams: streams}
+	o := NewPodIdentityOptions(streams)
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "export [-n NS | -A] [--output-dir DIR]",
@@ -529,7 +455,7 @@ Exit codes: 0 written; 2 error (including an AWS input that could not be read).`
   kubectl eksiam pod-identity -A --aws-file aws/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(f, cmd); err != nil {
+			if err := completeInput(f, cmd, &o.Scope, o.Files, &o.Input, o.ErrOut); err != nil {
 				return err
 			}
 			g, err := o.gather(cmd.Context())
@@ -565,10 +491,9 @@ Exit codes: 0 written; 2 error (including an AWS input that could not be read).`
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace.")
+	o.Scope.AddFlags(cmd, "Every namespace.")
 	fl.StringVar(&dir, "output-dir", "", "Write one file per document into this directory instead of standard output.")
-	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read Kubernetes objects from these files instead of a cluster.")
-	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
+	o.Files.AddFlags(cmd, "Read Kubernetes objects from these files instead of a cluster.")
 	fl.StringVar(&o.EKS.ClusterName, "cluster-name", "", "EKS cluster name (default: from the kubeconfig's aws eks get-token or aws-iam-authenticator arguments).")
 	fl.StringVar(&o.EKS.Region, "region", "", "AWS region of the EKS cluster (default: from the kubeconfig, then the AWS configuration).")
 	return cmd

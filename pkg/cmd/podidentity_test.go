@@ -90,8 +90,9 @@ func TestPodIdentityLive(t *testing.T) {
 	}
 	runLive := func(c *fake.Clientset, extra ...string) (v1alpha1.PodIdentityReport, string, int) {
 		var out, errOut bytes.Buffer
-		o := &PodIdentityOptions{AllNamespaces: true, Output: "json", Kube: c, NewAWSClients: source.NewAWSClients,
-			IOStreams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut}}
+		o := NewPodIdentityOptions(genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+		o.Scope.AllNamespaces, o.Print.Output = true, "json"
+		o.Input = source.Input{Clients: &source.Clients{Kube: c}}
 		o.EKS.ClusterName = "prod"
 		if len(extra) > 0 {
 			o.RoleARN = extra[0]
@@ -152,7 +153,9 @@ func TestPodIdentityLive(t *testing.T) {
 	// Cluster unknown to EKS: an error naming it.
 	fakeeks.Env(t, eksSrv.URL)
 	var out, errOut bytes.Buffer
-	o := &PodIdentityOptions{AllNamespaces: true, Kube: fake.NewClientset(objects...), NewAWSClients: source.NewAWSClients, IOStreams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut}}
+	o := NewPodIdentityOptions(genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+	o.Scope.AllNamespaces = true
+	o.Input = source.Input{Clients: &source.Clients{Kube: fake.NewClientset(objects...)}}
 	o.EKS.ClusterName = "nope"
 	if err := o.Run(context.Background()); cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "cluster nope not found") {
 		t.Errorf("unknown cluster: %v", err)

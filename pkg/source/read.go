@@ -113,6 +113,15 @@ type Request struct {
 	Access *AccessRequest
 	// Harden reads what `sa harden` audits in this scope.
 	Harden *HardenScope
+	// PodIdentity reads the service accounts, pods, workloads and nodes pod-identity
+	// maps, in Namespace ("" for all).
+	PodIdentity *PodIdentityScope
+}
+
+// PodIdentityScope is the scope of a pod-identity read.
+type PodIdentityScope struct {
+	Namespace string
+	PageSize  int64
 }
 
 // Snapshot is what was read, with one completeness flag and one list of warnings.
@@ -126,6 +135,8 @@ type Snapshot struct {
 	// matters).
 	Access *eks.Snapshot
 	Harden *harden.Input
+	// PodIdentity holds what pod-identity collected (nil unless asked for).
+	PodIdentity *PodIdentityCollector
 	// Missing names what the input lacks for a full answer (offline only); the
 	// answer is then incomplete and the command exits 2 after printing it.
 	Missing  []string
@@ -177,7 +188,7 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	var (
 		wg                       sync.WaitGroup
 		rbacErr, authErr, accErr error
-		hardenErr                error
+		hardenErr, podErr        error
 		accessWarning            string
 	)
 	if scope != nil && req.Harden == nil {
@@ -195,11 +206,14 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	if req.AWSAuth {
 		wg.Go(func() { s.AWSAuth, authErr = GetAWSAuth(ctx, c.Kube.CoreV1()) })
 	}
+	if p := req.PodIdentity; p != nil {
+		wg.Go(func() { s.PodIdentity, podErr = ReadPodIdentity(ctx, c.Kube, p.Namespace, p.PageSize) })
+	}
 	if req.Access != nil {
 		wg.Go(func() { s.Access, accessWarning, accErr = req.Access.load(ctx, c.Loader, false) })
 	}
 	wg.Wait()
-	for _, err := range []error{rbacErr, hardenErr} {
+	for _, err := range []error{rbacErr, hardenErr, podErr} {
 		if err != nil {
 			return nil, err
 		}
@@ -245,6 +259,10 @@ func readFiles(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	if req.Harden != nil {
 		col = NewHardenCollector(*req.Harden)
 		visitors = append(visitors, col.Visit)
+	}
+	if req.PodIdentity != nil {
+		s.PodIdentity = NewPodIdentityCollector(req.PodIdentity.Namespace)
+		visitors = append(visitors, s.PodIdentity.Visit)
 	}
 	files, err := ReadFiles(in.Getter, in.Files.Filenames, in.Files.Recursive, visitors...)
 	if err != nil {
