@@ -169,8 +169,14 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 		return block(BlockedARN, "an ARN of kind "+a.Kind+" never matches in aws-auth, and access entries take only IAM role or user ARNs")
 	case a.Kind == awsauth.ARNRole && strings.HasPrefix(a.Path, "/aws-service-role/"):
 		return block(BlockedARN, "service-linked roles cannot have access entries")
-	case a.Path != "" && a.Path != "/":
-		return block(BlockedARN, "aws-auth never matches an ARN with a path, so this mapping grants nothing today; an access entry with the path would start matching: create it only if that access is wanted")
+	case a.Kind == awsauth.ARNRole && a.Path != "" && a.Path != "/":
+		// Only role paths are lost: a session's canonical ARN names the role without
+		// its path, so a mapRoles entry written with one never matches (EKS user
+		// guide, "Create access entries": "ARNs in aws-auth ConfigMap entries can't
+		// include a path", said of roles; AWS-AUTH.md §4). A user's canonical ARN is
+		// the user ARN, path included, so a mapUsers entry with a path works today
+		// and moves like any other.
+		return block(BlockedARN, "aws-auth never matches a role ARN with a path (a session names the role without it), so this mapping grants nothing today; an access entry with the path would start matching: create it only if that access is wanted")
 	}
 	for _, g := range m.Groups {
 		if strings.Contains(g, "{{") {

@@ -87,6 +87,11 @@ func TestBuildCases(t *testing.T) {
 			want{blocked: BlockedSSO}},
 		{"ARN with a path never matched", role("arn:aws:iam::111122223333:role/team/Dev", "dev:{{SessionName}}"), "", "",
 			want{blocked: BlockedARN}},
+		// Point 1 of issue 14: AWS restricts paths in aws-auth for roles only; the
+		// authenticator passes a user's ARN (path included) through, so a mapUsers
+		// entry with a path works today and moves like any other.
+		{"user ARN with a path migrates", "", "- userarn: arn:aws:iam::111122223333:user/team/dev/alice\n  username: alice\n  groups: [dev]\n", "",
+			want{action: ActionCreate, typ: eks.TypeStandard, user: "alice", groups: []string{"dev"}}},
 		{"sts ARN never matched", role("arn:aws:sts::111122223333:assumed-role/Dev/x", "dev"), "", "",
 			want{blocked: BlockedARN}},
 		{"user with a plain username", "", "- userarn: arn:aws:iam::111122223333:user/alice\n  username: alice\n  groups: [dev, dev]\n", "",
