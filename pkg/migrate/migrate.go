@@ -216,9 +216,9 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 		e.Changes = append(e.Changes, Change{Code: ChangeUsernameDefault,
 			Message: "the mapping has no username (the authenticator gives \"\"); the entry gets EKS's default, " + def})
 	}
-	if a.Kind == awsauth.ARNUser && strings.Contains(m.Username, "{{SessionName}}") {
+	if a.Kind == awsauth.ARNUser && firstSessionToken(m.Username) >= 0 {
 		e.Changes = append(e.Changes, Change{Code: ChangeUserSessionName,
-			Message: "{{SessionName}} is empty for an IAM user in aws-auth; check how EKS renders it for this user entry"})
+			Message: "{{SessionName}} and {{SessionNameRaw}} are empty for an IAM user in aws-auth; how EKS renders them for a user entry is not documented: check it"})
 	}
 	for _, g := range m.Groups {
 		switch {
@@ -238,6 +238,13 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 	return e, nil
 }
 
+// sessionTokens are the username templates EKS accepts in an access entry: EKS user
+// guide, "Create access entries" (creating-access-entries.adoc) and "Set a custom
+// username for EKS access entries" (set-custom-username.adoc): {{SessionName}}, with
+// '@' replaced by '-', and {{SessionNameRaw}}, the session name as is. Either needs a
+// ':' somewhere before it. No other template is documented for access entries.
+var sessionTokens = []string{"{{SessionName}}", "{{SessionNameRaw}}"}
+
 // checkUsername says why a STANDARD entry cannot take the mapping's username, as
 // "code|reason", or "".
 func checkUsername(m awsauth.Mapping) string {
@@ -248,14 +255,26 @@ func checkUsername(m awsauth.Mapping) string {
 		}
 	}
 	for _, tok := range templateToken.FindAllString(u, -1) {
-		if tok != "{{SessionName}}" {
-			return BlockedTemplate + "|" + fmt.Sprintf("username %q uses %s; access entries document only {{SessionName}}: choose a username that keeps the users apart, and update the bindings", u, tok)
+		if !slices.Contains(sessionTokens, tok) {
+			return BlockedTemplate + "|" + fmt.Sprintf("username %q uses %s; access entries document only {{SessionName}} and {{SessionNameRaw}}: choose a username that keeps the users apart, and update the bindings", u, tok)
 		}
 	}
-	if i := strings.Index(u, "{{SessionName}}"); i >= 0 && !strings.Contains(u[:i], ":") {
-		return BlockedSessionColon + "|" + fmt.Sprintf("username %q: EKS requires a ':' before {{SessionName}} (so that a session cannot pose as another user): such as %q, then update the bindings", u, "name:"+u[i:])
+	if i := firstSessionToken(u); i >= 0 && !strings.Contains(u[:i], ":") {
+		return BlockedSessionColon + "|" + fmt.Sprintf("username %q: EKS requires a ':' before {{SessionName}} or {{SessionNameRaw}} (so that a session cannot pose as another user): such as %q, then update the bindings", u, "name:"+u[i:])
 	}
 	return ""
+}
+
+// firstSessionToken is the index of the first {{SessionName}} or {{SessionNameRaw}}
+// in u, or -1.
+func firstSessionToken(u string) int {
+	first := -1
+	for _, tok := range sessionTokens {
+		if i := strings.Index(u, tok); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	return first
 }
 
 // nodeType recognises the node mappings EKS and its tools write (AWS-AUTH.md §6).

@@ -79,6 +79,14 @@ func TestBuildCases(t *testing.T) {
 			want{blocked: BlockedSessionColon}},
 		{"session name after a colon", role("arn:aws:iam::111122223333:role/Dev", "dev:{{SessionName}}", "dev"), "", "",
 			want{action: ActionCreate, typ: eks.TypeStandard, user: "dev:{{SessionName}}", groups: []string{"dev"}}},
+		// Point 4 of issue 14: EKS accepts {{SessionNameRaw}} too, with the same colon
+		// rule (user guide, "Create access entries").
+		{"raw session name after a colon", role("arn:aws:iam::111122223333:role/Dev", "dev:{{SessionNameRaw}}", "dev"), "", "",
+			want{action: ActionCreate, typ: eks.TypeStandard, user: "dev:{{SessionNameRaw}}", groups: []string{"dev"}}},
+		{"raw session name without a colon before it", role("arn:aws:iam::111122223333:role/Dev", "dev-{{SessionNameRaw}}", "dev"), "", "",
+			want{blocked: BlockedSessionColon}},
+		{"both session templates, colon first", role("arn:aws:iam::111122223333:role/Dev", "a:{{SessionNameRaw}}.{{SessionName}}", "dev"), "", "",
+			want{action: ActionCreate, typ: eks.TypeStandard, user: "a:{{SessionNameRaw}}.{{SessionName}}", groups: []string{"dev"}}},
 		{"templated group", role("arn:aws:iam::111122223333:role/Dev", "dev:{{SessionName}}", "team-{{SessionName}}"), "", "",
 			want{blocked: BlockedGroupTemplate}},
 		{"account mapping", "", "", "- \"111122223333\"\n",
@@ -187,7 +195,7 @@ func TestBuildExisting(t *testing.T) {
 func TestBuildGenerated(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	usernames := []string{"", "alice", "dev:{{SessionName}}", "{{SessionName}}", "system:node:{{EC2PrivateDNSName}}", "system:node:{{SessionName}}",
-		"eks:x", "a:{{AccountID}}", "it's \"quoted\" $HOME", "team:{{SessionName}}@x"}
+		"eks:x", "a:{{AccountID}}", "it's \"quoted\" $HOME", "team:{{SessionName}}@x", "{{SessionNameRaw}}", "raw:{{SessionNameRaw}}"}
 	groups := []string{"dev", "ops", "system:masters", "system:nodes", "system:bootstrappers", "system:node-proxier", "eks:kube-proxy-windows", "g-{{SessionName}}", "with space"}
 	arns := []string{"arn:aws:iam::111122223333:role/R%d", "arn:aws:iam::111122223333:user/U%d", "arn:aws:iam::111122223333:role/p/R%d",
 		"arn:aws:iam::111122223333:role/r%d", "arn:aws:iam::111122223333:root%.0d", "arn:aws:sts::111122223333:assumed-role/R%d/s"}
@@ -233,8 +241,8 @@ func TestBuildGenerated(t *testing.T) {
 					t.Errorf("round %d: %s: reserved username %q", round, e.PrincipalARN, e.Username)
 				}
 			}
-			if i := strings.Index(e.Username, "{{SessionName}}"); i >= 0 && !strings.Contains(e.Username[:i], ":") {
-				t.Errorf("round %d: %s: username %q has no ':' before {{SessionName}}", round, e.PrincipalARN, e.Username)
+			if i := strings.Index(e.Username, "{{SessionName"); i >= 0 && !strings.Contains(e.Username[:i], ":") {
+				t.Errorf("round %d: %s: username %q has no ':' before {{SessionName}} or {{SessionNameRaw}}", round, e.PrincipalARN, e.Username)
 			}
 			if e.Type != eks.TypeStandard && (e.Username != "" || len(e.KubernetesGroups) > 0 || len(e.AccessPolicies) > 0) {
 				t.Errorf("round %d: %s: a %s entry with username, groups or policies", round, e.PrincipalARN, e.Type)
