@@ -448,20 +448,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, body)
 	case DescribeAccessEntry:
+		d := Described(*entry)
 		ae := map[string]any{
 			"clusterName":      cluster,
-			"principalArn":     entry.PrincipalARN,
-			"kubernetesGroups": nonNil(entry.KubernetesGroups),
-			"accessEntryArn":   fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s/%x", Region, Account, cluster, entry.PrincipalARN),
+			"principalArn":     d.PrincipalARN,
+			"kubernetesGroups": nonNil(d.KubernetesGroups),
+			"accessEntryArn":   fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s/%x", Region, Account, cluster, d.PrincipalARN),
 			"createdAt":        now,
 			"modifiedAt":       now,
 			"tags":             map[string]string{},
-		}
-		if entry.Type != "" {
-			ae["type"] = entry.Type
-		}
-		if entry.Username != "" {
-			ae["username"] = entry.Username
+			"type":             d.Type,
+			"username":         d.Username,
 		}
 		writeJSON(w, map[string]any{"accessEntry": ae})
 	case ListAssociatedAccessPolicies:
@@ -485,6 +482,36 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, body)
 	}
+}
+
+// Described is the entry as DescribeAccessEntry reports it once EKS has created it
+// from e: the type (STANDARD when none was given), the username (EKS's generated one
+// when none was given: the user guide's table in "Create access entries"), and the
+// kubernetesGroups. EKS sets the groups of node-role types itself: an EC2_LINUX entry
+// comes back with ["system:nodes"] (as AWS's own EKS workshop shows, and eksctl's
+// documentation for HYBRID_LINUX); EC2_WINDOWS and FARGATE_LINUX are taken to be the
+// same. EC2 (Auto Mode) and HYPERPOD_LINUX keep what was given.
+func Described(e eks.AccessEntry) eks.AccessEntry {
+	if e.Type == "" {
+		e.Type = eks.TypeStandard
+	}
+	e.Username = eks.Username(&e)
+	switch e.Type {
+	case eks.TypeEC2Linux, eks.TypeEC2Windows, eks.TypeFargateLinux, eks.TypeHybridLinux:
+		e.KubernetesGroups = []string{"system:nodes"}
+	default:
+		e.KubernetesGroups = slices.Clone(nonNil(e.KubernetesGroups))
+	}
+	return e
+}
+
+// DescribedSnapshot is snap as the read calls report it: every entry as Described.
+func DescribedSnapshot(snap eks.Snapshot) eks.Snapshot {
+	out := cloneSnapshot(snap)
+	for i := range out.Entries {
+		out.Entries[i] = Described(out.Entries[i])
+	}
+	return out
 }
 
 func defaultMessage(code string, op Op, cluster string) string {

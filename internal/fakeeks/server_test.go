@@ -2,6 +2,7 @@ package fakeeks
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -70,6 +71,20 @@ func TestServerWire(t *testing.T) {
 		{"describe entry, escaped ARN", "/clusters/prod/access-entries/" + esc, testAuth, 200, "", func(t *testing.T, b map[string]any) {
 			if p := b["accessEntry"].(map[string]any)["principalArn"]; p != arn {
 				t.Errorf("principalArn %v, want %s", p, arn)
+			}
+		}},
+		// Point 2 of issue 14: DescribeAccessEntry reports what EKS sets, not only what
+		// was given: a node entry's username and kubernetesGroups ["system:nodes"], and
+		// a STANDARD entry's generated username.
+		{"describe node entry", "/clusters/prod/access-entries/" + url.PathEscape(snap.Entries[3].PrincipalARN), testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			ae := b["accessEntry"].(map[string]any)
+			if ae["type"] != eks.TypeEC2Linux || ae["username"] != "system:node:{{EC2PrivateDNSName}}" || fmt.Sprint(ae["kubernetesGroups"]) != "[system:nodes]" {
+				t.Errorf("EC2_LINUX entry: %v", ae)
+			}
+		}},
+		{"describe entry with the default username", "/clusters/prod/access-entries/" + url.PathEscape(snap.Entries[0].PrincipalARN), testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if u := b["accessEntry"].(map[string]any)["username"]; u != "arn:aws:sts::111122223333:assumed-role/role-000/{{SessionName}}" {
+				t.Errorf("username %v, want the one EKS generates", u)
 			}
 		}},
 		{"describe entry, unescaped ARN", "/clusters/prod/access-entries/" + arn, testAuth, 404, "UnknownOperationException", nil},

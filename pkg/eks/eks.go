@@ -129,23 +129,28 @@ func Username(e *AccessEntry) string {
 	return DefaultUsername(e)
 }
 
-// ImpliedGroups are the groups an entry type adds. EKS does not document them for
-// access entries; these are the groups of the equivalent aws-auth node mappings
-// (system:bootstrappers, system:nodes; Fargate adds system:node-proxier; Windows
-// eks:kube-proxy-windows), which EKS's own migration produces.
+// ImpliedGroups are the groups the model adds to an entry whose type is for a node
+// role: system:nodes, the group DescribeAccessEntry reports for such entries (an
+// EC2_LINUX entry comes back with kubernetesGroups ["system:nodes"] and username
+// system:node:{{EC2PrivateDNSName}}). EKS sets the groups of these types itself (the
+// user guide, "Create access entries": kubernetesGroups only for STANDARD), and its
+// "Update access entries" page asks not to remove system:nodes. Nothing more is
+// implied: EKS does not report system:bootstrappers, system:node-proxier or
+// eks:kube-proxy-windows for entries, although the aws-auth node mappings carry them.
+// The groups the entry reports always count (Groups); the implied group only matters
+// for an entry read from a file that does not list it. EC2 (Auto Mode) and
+// HYPERPOD_LINUX: the user guide documents no groups (Auto Mode nodes get their
+// permissions from AmazonEKSAutoNodePolicy), so none are implied.
 func ImpliedGroups(e *AccessEntry) []string {
 	switch e.Type {
-	case TypeEC2Linux, TypeEC2, TypeHybridLinux, TypeHyperPod:
-		return []string{"system:bootstrappers", "system:nodes"}
-	case TypeEC2Windows:
-		return []string{"system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"}
-	case TypeFargateLinux:
-		return []string{"system:bootstrappers", "system:nodes", "system:node-proxier"}
+	case TypeEC2Linux, TypeEC2Windows, TypeFargateLinux, TypeHybridLinux:
+		return []string{"system:nodes"}
 	}
 	return nil
 }
 
-// Groups is every group the entry gives: its kubernetesGroups and the implied ones.
+// Groups is every group the entry gives: the kubernetesGroups it reports, then the
+// implied ones it does not list.
 func Groups(e *AccessEntry) []string {
 	out := slices.Clone(e.KubernetesGroups)
 	for _, g := range ImpliedGroups(e) {

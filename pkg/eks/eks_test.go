@@ -106,13 +106,18 @@ func TestGroups(t *testing.T) {
 	}{
 		{eks.TypeStandard, []string{"viewers", "ops"}, nil, []string{"viewers", "ops"}},
 		{"", nil, nil, []string{}},
-		{eks.TypeEC2Linux, nil, []string{"system:bootstrappers", "system:nodes"}, []string{"system:bootstrappers", "system:nodes"}},
-		{eks.TypeEC2Windows, nil, []string{"system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"}, []string{"system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"}},
-		{eks.TypeFargateLinux, nil, []string{"system:bootstrappers", "system:nodes", "system:node-proxier"}, []string{"system:bootstrappers", "system:nodes", "system:node-proxier"}},
-		{eks.TypeHybridLinux, nil, []string{"system:bootstrappers", "system:nodes"}, []string{"system:bootstrappers", "system:nodes"}},
-		{eks.TypeEC2, nil, []string{"system:bootstrappers", "system:nodes"}, []string{"system:bootstrappers", "system:nodes"}},
+		// Node types: only system:nodes, the group DescribeAccessEntry reports for them
+		// (point 2 of issue 14); no system:bootstrappers.
+		{eks.TypeEC2Linux, nil, []string{"system:nodes"}, []string{"system:nodes"}},
+		{eks.TypeEC2Linux, []string{"system:nodes"}, []string{"system:nodes"}, []string{"system:nodes"}},
+		{eks.TypeEC2Windows, nil, []string{"system:nodes"}, []string{"system:nodes"}},
+		{eks.TypeFargateLinux, nil, []string{"system:nodes"}, []string{"system:nodes"}},
+		{eks.TypeHybridLinux, nil, []string{"system:nodes"}, []string{"system:nodes"}},
+		// Auto Mode and HyperPod: the user guide documents no groups; what EKS reports counts.
+		{eks.TypeEC2, nil, nil, []string{}},
+		{eks.TypeHyperPod, []string{"system:nodes"}, nil, []string{"system:nodes"}},
 		// EKS refuses kubernetesGroups on node types, but a snapshot may hold anything: no duplicates.
-		{eks.TypeEC2Linux, []string{"system:nodes", "extra"}, []string{"system:bootstrappers", "system:nodes"}, []string{"system:nodes", "extra", "system:bootstrappers"}},
+		{eks.TypeEC2Linux, []string{"system:nodes", "extra"}, []string{"system:nodes"}, []string{"system:nodes", "extra"}},
 	}
 	for _, tc := range tests {
 		e := eks.AccessEntry{PrincipalARN: "arn:aws:iam::111122223333:role/R", Type: tc.typ, KubernetesGroups: slices.Clone(tc.groups)}

@@ -193,10 +193,9 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 			e.Changes = append(e.Changes, Change{Code: ChangeNodeTypeGuessed,
 				Message: "system:node:{{SessionName}} without system:node-proxier is the hybrid nodes mapping: typed HYBRID_LINUX; use FARGATE_LINUX if this is a Fargate pod execution role"})
 		}
-		implied := eks.ImpliedGroups(&e.AccessEntry)
 		var extra []string
 		for _, g := range m.Groups {
-			if !slices.Contains(implied, g) {
+			if !slices.Contains(nodeMappingGroups(t), g) {
 				extra = append(extra, g)
 			}
 		}
@@ -277,6 +276,22 @@ func firstSessionToken(u string) int {
 	return first
 }
 
+// nodeMappingGroups are the groups of the node mapping EKS and its tools write in
+// aws-auth for a node entry type (AWS-AUTH.md §6). A node entry does not carry them
+// all (EKS sets its groups, and reports only system:nodes): that is EKS's design, not a
+// change the plan needs to flag. Any other group on a node mapping is flagged as
+// dropped.
+func nodeMappingGroups(entryType string) []string {
+	groups := []string{"system:bootstrappers", "system:nodes"}
+	switch entryType {
+	case eks.TypeEC2Windows:
+		groups = append(groups, "eks:kube-proxy-windows")
+	case eks.TypeFargateLinux:
+		groups = append(groups, "system:node-proxier")
+	}
+	return groups
+}
+
 // nodeType recognises the node mappings EKS and its tools write (AWS-AUTH.md §6).
 func nodeType(m awsauth.Mapping) (string, bool) {
 	if !slices.Contains(m.Groups, "system:nodes") {
@@ -306,8 +321,10 @@ func differences(cur, want *eks.AccessEntry) []string {
 	if want.Type == eks.TypeStandard && eks.Username(cur) != eks.Username(want) {
 		out = append(out, fmt.Sprintf("username %q, planned %q", eks.Username(cur), eks.Username(want)))
 	}
-	if !sameSet(cur.KubernetesGroups, want.KubernetesGroups) {
-		out = append(out, fmt.Sprintf("groups [%s], planned [%s]", strings.Join(cur.KubernetesGroups, " "), strings.Join(want.KubernetesGroups, " ")))
+	// The groups as EKS gives them: a node entry reports system:nodes, which EKS sets
+	// and the plan (which may not set groups on node types) implies.
+	if cg, wg := eks.Groups(cur), eks.Groups(want); !sameSet(cg, wg) {
+		out = append(out, fmt.Sprintf("groups [%s], planned [%s]", strings.Join(cg, " "), strings.Join(wg, " ")))
 	}
 	for _, wp := range want.AccessPolicies {
 		if !slices.ContainsFunc(cur.AccessPolicies, func(cp eks.AssociatedPolicy) bool {

@@ -158,11 +158,15 @@ func TestBuildExisting(t *testing.T) {
 	s := storeOf(t,
 		"- rolearn: arn:aws:iam::111122223333:role/Dev\n  username: dev:{{SessionName}}\n  groups: [dev]\n"+
 			"- rolearn: arn:aws:iam::111122223333:role/Ops\n  username: ops:{{SessionName}}\n  groups: [ops]\n"+
-			"- rolearn: arn:aws:iam::111122223333:role/New\n  username: new:{{SessionName}}\n",
+			"- rolearn: arn:aws:iam::111122223333:role/New\n  username: new:{{SessionName}}\n"+
+			"- rolearn: arn:aws:iam::111122223333:role/Nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n",
 		"- userarn: arn:aws:iam::111122223333:user/alice\n  username: alice\n  groups: [system:masters]\n", "")
 	existing := &eks.Snapshot{Cluster: eks.Cluster{Name: "c", AuthenticationMode: eks.ModeConfigMap}, Entries: []eks.AccessEntry{
 		{PrincipalARN: "arn:aws:iam::111122223333:role/teams/dev", Type: eks.TypeStandard, Username: "dev:{{SessionName}}", KubernetesGroups: []string{"dev"}},
 		{PrincipalARN: "arn:aws:iam::111122223333:role/Ops", Type: eks.TypeStandard, KubernetesGroups: []string{"ops", "extra"}},
+		// As DescribeAccessEntry reports a node entry (point 2 of issue 14): the
+		// username and group EKS sets.
+		{PrincipalARN: "arn:aws:iam::111122223333:role/Nodes", Type: eks.TypeEC2Linux, Username: "system:node:{{EC2PrivateDNSName}}", KubernetesGroups: []string{"system:nodes"}},
 		{PrincipalARN: "arn:aws:iam::111122223333:user/alice", Type: eks.TypeStandard, Username: "alice", KubernetesGroups: []string{},
 			AccessPolicies: []eks.AssociatedPolicy{{PolicyARN: ClusterAdminPolicyARN, Scope: eks.Scope{Type: eks.ScopeCluster}}}},
 	}}
@@ -176,6 +180,7 @@ func TestBuildExisting(t *testing.T) {
 		"arn:aws:iam::111122223333:role/Ops":   ActionDiffers,
 		"arn:aws:iam::111122223333:role/New":   ActionCreate,
 		"arn:aws:iam::111122223333:user/alice": ActionExists,
+		"arn:aws:iam::111122223333:role/Nodes": ActionExists,
 	}
 	for arn, w := range want {
 		if got[arn] != w {

@@ -99,7 +99,7 @@ func TestReadAccessEntriesReadsEveryPage(t *testing.T) {
 			if mode == "" {
 				want.Cluster.AuthenticationMode = eks.ModeConfigMap // what a cluster without accessConfig means
 			}
-			if d := gocmp.Diff(sortedSnapshot(want), sortedSnapshot(*got)); d != "" {
+			if d := gocmp.Diff(sortedSnapshot(fakeeks.DescribedSnapshot(want)), sortedSnapshot(*got)); d != "" {
 				t.Errorf("snapshot (-server +read):\n%s", d)
 			}
 			if !slices.IsSortedFunc(got.Entries, func(a, b eks.AccessEntry) int { return strings.Compare(a.PrincipalARN, b.PrincipalARN) }) {
@@ -147,7 +147,7 @@ func TestReadAccessEntriesRetriesThrottling(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadAccessEntries after %d throttled %s: %v", tt.throttle, tt.op, err)
 			}
-			if d := gocmp.Diff(sortedSnapshot(want), sortedSnapshot(*got)); d != "" {
+			if d := gocmp.Diff(sortedSnapshot(fakeeks.DescribedSnapshot(want)), sortedSnapshot(*got)); d != "" {
 				t.Errorf("snapshot (-server +read):\n%s", d)
 			}
 			succeeded := map[fakeeks.Op]int{
