@@ -219,6 +219,7 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 	if src.Mode() == "" {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "ModeUnknown", Message: "the cluster's authentication mode is unknown (access entries not read): aws-auth is taken as what counts"})
 	}
+	r.Warnings = append(r.Warnings, resolved.Warnings...)
 	if resolved.Ambiguous {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "Ambiguous", Message: "aws-auth maps this ARN in several cases: the authenticator picks one at random"})
 	}
@@ -335,13 +336,11 @@ func (o *AccessOptions) answer(r *v1alpha1.AccessReport, ix *rbac.Index, id rbac
 		d.Allowed, d.Reason = true, fmt.Sprintf("RBAC: %s grants %s", g.Binding, g.Role)
 		return nil
 	}
-	policies := eks.Policies()
-	for _, ap := range resolved.Principal.AccessPolicies {
-		pol := policies[eks.PolicyName(ap.PolicyARN)]
-		if pol.Allows(ap.Scope, &a, false) {
-			d.Allowed, d.Reason = true, fmt.Sprintf("EKS access policy %s (%s)", pol.Name, ap.Scope.String())
-			return nil
-		}
+	allowing, warnings := resolved.DecidePolicies(&a)
+	r.Warnings = append(r.Warnings, warnings...)
+	if len(allowing) > 0 {
+		d.Allowed, d.Reason = true, fmt.Sprintf("EKS access policy %s (%s)", eks.PolicyName(allowing[0].PolicyARN), allowing[0].Scope.String())
+		return nil
 	}
 	d.Reason = "no RBAC rule and no access policy allows it"
 	return nil

@@ -66,25 +66,80 @@ type Scope struct {
 	Namespaces []string `json:"namespaces"`
 }
 
+// A namespace pattern of an access scope, as the EKS user guide documents it
+// ("Associate access policies with access entries", access-policies.adoc: "You can use
+// wildcard characters for a namespace name. For example ... dev-*"): an exact
+// namespace name, or a prefix followed by one trailing '*', which matches every
+// namespace that starts with the prefix. How EKS treats any other wildcard (a leading
+// or middle '*', '?', '[...]') is not documented: such a pattern is unverified. It is
+// never matched (a glob reading might grant more than EKS does), and callers warn
+// about it (Decision.Unverified, Scope.Unverified).
+
+// documentedPattern reports whether p is an exact name or a prefix with one trailing
+// '*'.
+func documentedPattern(p string) bool {
+	return !strings.ContainsAny(strings.TrimSuffix(p, "*"), "*?[")
+}
+
+// matchDocumented matches ns against a documented pattern p.
+func matchDocumented(p, ns string) bool {
+	if prefix, ok := strings.CutSuffix(p, "*"); ok {
+		return strings.HasPrefix(ns, prefix)
+	}
+	return p == ns
+}
+
+// matchGlob reports whether an unverified pattern p would match ns read as a shell
+// glob, the widest reading (used only to say that it might).
+func matchGlob(p, ns string) bool {
+	ok, err := path.Match(p, ns)
+	return err == nil && ok
+}
+
 // Covers reports whether the scope applies to a request in namespace ns ("" for a
 // cluster-scoped request or a non-resource URL, which only a cluster scope covers).
-// allNamespaces asks whether it applies in at least one namespace.
+// allNamespaces asks whether it applies in at least one namespace. Only documented
+// namespace patterns count (see documentedPattern).
 func (s Scope) Covers(ns string, allNamespaces bool) bool {
 	if s.Type == ScopeCluster {
 		return true
 	}
-	if allNamespaces {
-		return len(s.Namespaces) > 0
-	}
-	if ns == "" {
-		return false
-	}
-	for _, pattern := range s.Namespaces {
-		if ok, err := path.Match(pattern, ns); err == nil && ok {
+	for _, p := range s.Namespaces {
+		if !documentedPattern(p) {
+			continue
+		}
+		if allNamespaces || (ns != "" && matchDocumented(p, ns)) {
 			return true
 		}
 	}
 	return false
+}
+
+// Unverified lists the scope's namespace patterns that are not a documented form, in
+// order: they are never matched.
+func (s Scope) Unverified() []string {
+	var out []string
+	if s.Type == ScopeCluster {
+		return nil
+	}
+	for _, p := range s.Namespaces {
+		if !documentedPattern(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mightCover reports whether an unverified pattern of the scope would cover the
+// request read as a glob: in ns, or with allNamespaces in some namespace. It returns
+// the first such pattern.
+func (s Scope) mightCover(ns string, allNamespaces bool) (string, bool) {
+	for _, p := range s.Unverified() {
+		if allNamespaces || (ns != "" && matchGlob(p, ns)) {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 func (s Scope) String() string {

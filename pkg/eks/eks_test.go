@@ -19,6 +19,13 @@ func TestScopeCovers(t *testing.T) {
 	dev := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"dev-*", "qa"}}
 	all := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"*"}}
 	none := eks.Scope{Type: eks.ScopeNamespace}
+	leading := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"*-dev"}}
+	middle := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"team-*-dev"}}
+	question := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"dev-?"}}
+	class := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"dev-[ab]"}}
+	mixedOnly := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"dev-?", "*-qa"}}
+	mixed := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"dev-?", "qa"}}
+	doubleStar := eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"dev-**"}}
 	tests := []struct {
 		name          string
 		s             eks.Scope
@@ -44,6 +51,18 @@ func TestScopeCovers(t *testing.T) {
 		{"wildcard *, still not a cluster-scoped request", all, "", false, false},
 		{"namespace scope without namespaces", none, "app", false, false},
 		{"namespace scope without namespaces, all namespaces", none, "", true, false},
+		// Point 5 of issue 14: AWS documents exact names and a trailing '*' only. A
+		// leading or middle '*', '?' and '[...]' are not matched as globs (they might
+		// grant more than EKS does): unverified, never covered.
+		{"leading * is not a documented form", leading, "team-dev", false, false},
+		{"middle * is not a documented form", middle, "team-x-dev", false, false},
+		{"? is not a documented form", question, "dev-1", false, false},
+		{"[...] is not a documented form", class, "dev-a", false, false},
+		{"[...] is not a documented form, taken literally neither", class, "dev-[ab]", false, false},
+		{"only undocumented patterns: no namespace for certain", mixedOnly, "", true, false},
+		{"a documented pattern next to undocumented ones still counts", mixed, "qa", false, true},
+		{"a documented pattern next to undocumented ones, all namespaces", mixed, "", true, true},
+		{"trailing * after another * is not documented", doubleStar, "dev-x-y", false, false},
 	}
 	for _, tc := range tests {
 		if got := tc.s.Covers(tc.ns, tc.allNamespaces); got != tc.want {
@@ -389,6 +408,49 @@ func TestPolicyDecisions(t *testing.T) {
 		}
 	}
 	t.Logf("decisions: %d requests x %d policies = %d", len(tests), len(names), decisions)
+}
+
+// Decide: an association whose namespace pattern is not a documented form allows
+// nothing, and says why (point 5 of issue 14), wherever its rules would allow the
+// request in a namespace the pattern matches as a glob.
+func TestPolicyDecideUnverifiedPatterns(t *testing.T) {
+	pols := eks.Policies()
+	view := pols["AmazonEKSViewPolicy"]
+	getPods := func(ns string) rbac.Attributes { return rbac.Attributes{Verb: "get", Resource: "pods", Namespace: ns} }
+	ns := func(patterns ...string) eks.Scope { return eks.Scope{Type: eks.ScopeNamespace, Namespaces: patterns} }
+	tests := []struct {
+		name          string
+		s             eks.Scope
+		a             rbac.Attributes
+		allNamespaces bool
+		allowed       bool
+		unverified    string // a substring of Decision.Unverified, "" for none
+	}{
+		{"exact", ns("app"), getPods("app"), false, true, ""},
+		{"trailing *", ns("dev-*"), getPods("dev-1"), false, true, ""},
+		{"? matching as a glob: unverified", ns("dev-?"), getPods("dev-1"), false, false, `"dev-?"`},
+		{"leading * matching as a glob: unverified", ns("*-dev"), getPods("team-dev"), false, false, `"*-dev"`},
+		{"[...] matching as a glob: unverified", ns("dev-[ab]"), getPods("dev-a"), false, false, `"dev-[ab]"`},
+		{"an undocumented pattern that would not match either: nothing to say", ns("dev-?"), getPods("prod"), false, false, ""},
+		{"the rules do not allow it: nothing to say", ns("dev-?"), rbac.Attributes{Verb: "delete", Resource: "pods", Namespace: "dev-1"}, false, false, ""},
+		{"a documented pattern covers it: allowed, nothing to say", ns("dev-?", "dev-*"), getPods("dev-1"), false, true, ""},
+		{"all namespaces, only undocumented patterns: unverified", ns("dev-?"), getPods(""), true, false, `"dev-?"`},
+		{"all namespaces, a documented pattern too", ns("dev-?", "qa"), getPods(""), true, true, ""},
+		{"cluster scope", eks.Scope{Type: eks.ScopeCluster}, getPods("x"), false, true, ""},
+	}
+	for _, tc := range tests {
+		d := view.Decide(tc.s, &tc.a, tc.allNamespaces)
+		if d.Allowed != tc.allowed || (tc.unverified == "") != (d.Unverified == "") || !strings.Contains(d.Unverified, tc.unverified) {
+			t.Errorf("%s: Decide = %+v, want allowed %v, unverified containing %q", tc.name, d, tc.allowed, tc.unverified)
+		}
+		if got := view.Allows(tc.s, &tc.a, tc.allNamespaces); got != d.Allowed {
+			t.Errorf("%s: Allows = %v, Decide.Allowed = %v", tc.name, got, d.Allowed)
+		}
+	}
+	if got := ns("app", "dev-*", "dev-?", "*-x", "a[b]").Unverified(); !slices.Equal(got, []string{"dev-?", "*-x", "a[b]"}) {
+		t.Errorf("Unverified() = %q", got)
+	}
+	t.Logf("Decide: %d cases", len(tests))
 }
 
 // AmazonEKSClusterAdminPolicy allows every request.

@@ -1,6 +1,7 @@
 package eks
 
 import (
+	"fmt"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -210,17 +211,43 @@ func Policies() map[string]Policy {
 	return out
 }
 
-// Allows reports whether the policy, associated with scope s, allows request a: in
+// Decision is what one association of an access policy says about one request.
+type Decision struct {
+	Allowed bool
+	// Unverified, when not "", says why the association might allow the request in a
+	// way the EKS user guide does not document (a namespace pattern that is not a
+	// documented form). Such access is not counted: Allowed is false.
+	Unverified string
+}
+
+// Decide says whether the policy, associated with scope s, allows request a: in
 // a.Namespace, or with allNamespaces in at least one namespace the scope covers. A
 // namespace scope never covers a cluster-level request (a cluster-scoped resource or a
-// non-resource URL). A policy whose rules are not modelled allows nothing here.
-func (p *Policy) Allows(s Scope, a *rbac.Attributes, allNamespaces bool) bool {
+// non-resource URL). A policy whose rules are not modelled allows nothing here. Only
+// documented namespace patterns count (see Scope.Covers); where an undocumented one
+// would be needed, the decision says so in Unverified.
+func (p *Policy) Decide(s Scope, a *rbac.Attributes, allNamespaces bool) Decision {
 	if !p.Modelled {
-		return false
+		return Decision{}
 	}
 	clusterLevel := !a.IsResourceRequest() || (a.Namespace == "" && !allNamespaces)
 	if s.Type == ScopeNamespace && clusterLevel {
-		return false
+		return Decision{}
 	}
-	return s.Covers(a.Namespace, allNamespaces) && rbac.FirstAllowingRule(a, p.Rules) >= 0
+	if rbac.FirstAllowingRule(a, p.Rules) < 0 {
+		return Decision{}
+	}
+	if s.Covers(a.Namespace, allNamespaces) {
+		return Decision{Allowed: true}
+	}
+	if pat, ok := s.mightCover(a.Namespace, allNamespaces); ok {
+		return Decision{Unverified: fmt.Sprintf("namespace pattern %q of %s is not a form the EKS user guide documents (an exact name, or a prefix ending in one '*'): how EKS matches it is unknown, so what it might allow is not counted", pat, p.Name)}
+	}
+	return Decision{}
+}
+
+// Allows reports whether the policy, associated with scope s, allows request a (see
+// Decide); unverified access is not allowed.
+func (p *Policy) Allows(s Scope, a *rbac.Attributes, allNamespaces bool) bool {
+	return p.Decide(s, a, allNamespaces).Allowed
 }

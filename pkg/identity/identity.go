@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 )
 
 // AuthenticatedGroup is added by the API server to every authenticated user.
@@ -209,6 +211,9 @@ type Resolved struct {
 	// Ambiguous is set when aws-auth case-variant entries make the answer random (only
 	// when the aws-auth mapping is the one that applies).
 	Ambiguous bool
+	// Warnings about the principal's access policies: namespace patterns that are not
+	// a documented form, whose access is never counted.
+	Warnings []v1alpha1.Warning
 }
 
 // Resolve finds the identity arn (a role, a user, or an assumed-role session ARN)
@@ -262,7 +267,9 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 	}
 	// Not mapped: the authenticator rejects the token, so there is no identity.
 	r.Groups = []string{}
+	r.Warnings = []v1alpha1.Warning{}
 	if r.Principal != nil {
+		r.Warnings = append(r.Warnings, ScopeWarnings(r.Principal)...)
 		r.Username = render(r.Principal.Username, arn)
 		r.Groups = append(r.Groups, AuthenticatedGroup)
 		for _, g := range r.Principal.Groups {
@@ -292,4 +299,64 @@ func render(tmpl, arn string) string {
 	}
 	tmpl = strings.ReplaceAll(tmpl, "{{SessionName}}", strings.ReplaceAll(session, "@", "-"))
 	return strings.ReplaceAll(tmpl, "{{SessionNameRaw}}", session)
+}
+
+// ReasonUnverifiedScope is the warning reason for access policy associations whose
+// namespace patterns the EKS user guide does not document: what they might allow is
+// not counted (eks.Scope.Covers).
+const ReasonUnverifiedScope = "UnverifiedAccessScope"
+
+// ScopeWarnings warns about each access policy association of p that has namespace
+// patterns in a form the EKS user guide does not document.
+func ScopeWarnings(p *Principal) []v1alpha1.Warning {
+	var out []v1alpha1.Warning
+	for _, ap := range p.AccessPolicies {
+		if pats := ap.Scope.Unverified(); len(pats) > 0 {
+			out = append(out, v1alpha1.Warning{Reason: ReasonUnverifiedScope,
+				Message: fmt.Sprintf("%s: access policy %s has namespace pattern(s) %s, not a form the EKS user guide documents (an exact name, or a prefix ending in one '*'): how EKS matches them is unknown, so what they might allow is not counted",
+					p.ARN, eks.PolicyName(ap.PolicyARN), quoteAll(pats))})
+		}
+	}
+	return out
+}
+
+func quoteAll(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+// PolicyDecisions decides request a by each access policy association of p (EKS's
+// authorizer, beside RBAC): the associations that allow it, in order, and a warning
+// for each association that might allow it in a way AWS does not document, which is
+// not counted (eks.Policy.Decide). who-can and access both decide through it.
+func PolicyDecisions(p *Principal, a *rbac.Attributes, allNamespaces bool) (allowing []eks.AssociatedPolicy, warnings []v1alpha1.Warning) {
+	return policyDecisions(p, a, allNamespaces, false)
+}
+
+// DecidePolicies is PolicyDecisions for the resolved principal, in one namespace,
+// without repeating the warnings r.Warnings already gives (associations with
+// undocumented namespace patterns).
+func (r *Resolved) DecidePolicies(a *rbac.Attributes) (allowing []eks.AssociatedPolicy, warnings []v1alpha1.Warning) {
+	if r.Principal == nil {
+		return nil, nil
+	}
+	return policyDecisions(r.Principal, a, false, true)
+}
+
+func policyDecisions(p *Principal, a *rbac.Attributes, allNamespaces, skipWarnedScopes bool) (allowing []eks.AssociatedPolicy, warnings []v1alpha1.Warning) {
+	policies := eks.Policies()
+	for _, ap := range p.AccessPolicies {
+		pol := policies[eks.PolicyName(ap.PolicyARN)]
+		d := pol.Decide(ap.Scope, a, allNamespaces)
+		switch {
+		case d.Allowed:
+			allowing = append(allowing, ap)
+		case d.Unverified != "" && !(skipWarnedScopes && len(ap.Scope.Unverified()) > 0):
+			warnings = append(warnings, v1alpha1.Warning{Reason: ReasonUnverifiedScope, Message: p.ARN + ": " + d.Unverified})
+		}
+	}
+	return allowing, warnings
 }

@@ -85,12 +85,16 @@ func AddToWhoCan(r *v1alpha1.WhoCanReport, src Sources, q *rbac.Query) {
 	policies := eks.Policies()
 	for i := range principals {
 		p := &principals[i]
+		allowing, warnings := PolicyDecisions(p, &q.Attributes, q.AllNamespaces)
+		for _, ap := range allowing {
+			ip := entry(i)
+			ip.ViaAccessPolicies = append(ip.ViaAccessPolicies, v1alpha1.AccessPolicyGrant{PolicyARN: ap.PolicyARN, Scope: ap.Scope.Type, Namespaces: nonNil(ap.Scope.Namespaces)})
+		}
+		if p.Status == StatusActive {
+			r.Warnings = append(r.Warnings, warnings...)
+		}
 		for _, ap := range p.AccessPolicies {
 			pol, known := policies[eks.PolicyName(ap.PolicyARN)]
-			if pol.Allows(ap.Scope, &q.Attributes, q.AllNamespaces) {
-				ip := entry(i)
-				ip.ViaAccessPolicies = append(ip.ViaAccessPolicies, v1alpha1.AccessPolicyGrant{PolicyARN: ap.PolicyARN, Scope: ap.Scope.Type, Namespaces: nonNil(ap.Scope.Namespaces)})
-			}
 			if p.Status == StatusActive && (!known || !pol.Modelled) {
 				r.Warnings = append(r.Warnings, UnmodelledPolicyWarning(p.ARN, ap.PolicyARN, pol))
 			}
