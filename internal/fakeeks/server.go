@@ -377,6 +377,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// The access entry calls need the API in the authentication mode: in CONFIG_MAP
+	// mode (or a cluster created before access entries, which reports none) EKS
+	// answers them with this error.
+	if op != DescribeCluster && (snap.Cluster.AuthenticationMode == eks.ModeConfigMap || snap.Cluster.AuthenticationMode == "") {
+		fail(Error{Status: http.StatusBadRequest, Code: "InvalidRequestException", Message: "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation."})
+		return
+	}
+
 	var entry *eks.AccessEntry
 	if principal != "" {
 		i := slices.IndexFunc(snap.Entries, func(e eks.AccessEntry) bool { return e.PrincipalARN == principal })
@@ -426,9 +434,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"createdAt": now,
 		}
 		if snap.Cluster.AuthenticationMode != "" {
+			// bootstrapClusterCreatorAdminPermissions defaults to true when a cluster is
+			// created (CreateAccessConfigRequest in the EKS API reference).
+			bootstrap := true
+			if b := snap.Cluster.BootstrapClusterCreatorAdminPermissions; b != nil {
+				bootstrap = *b
+			}
 			c["accessConfig"] = map[string]any{
 				"authenticationMode":                      snap.Cluster.AuthenticationMode,
-				"bootstrapClusterCreatorAdminPermissions": false,
+				"bootstrapClusterCreatorAdminPermissions": bootstrap,
 			}
 		}
 		writeJSON(w, map[string]any{"cluster": c})
@@ -505,9 +519,15 @@ func Described(e eks.AccessEntry) eks.AccessEntry {
 	return e
 }
 
-// DescribedSnapshot is snap as the read calls report it: every entry as Described.
+// DescribedSnapshot is snap as the read calls report it: the cluster's
+// bootstrapClusterCreatorAdminPermissions (true unless created false; absent without
+// an authentication mode), and every entry as Described.
 func DescribedSnapshot(snap eks.Snapshot) eks.Snapshot {
 	out := cloneSnapshot(snap)
+	if out.Cluster.AuthenticationMode != "" && out.Cluster.BootstrapClusterCreatorAdminPermissions == nil {
+		on := true
+		out.Cluster.BootstrapClusterCreatorAdminPermissions = &on
+	}
 	for i := range out.Entries {
 		out.Entries[i] = Described(out.Entries[i])
 	}
@@ -575,6 +595,10 @@ func nonNil(s []string) []string {
 
 func cloneSnapshot(s eks.Snapshot) eks.Snapshot {
 	out := eks.Snapshot{Cluster: s.Cluster}
+	if b := s.Cluster.BootstrapClusterCreatorAdminPermissions; b != nil {
+		v := *b
+		out.Cluster.BootstrapClusterCreatorAdminPermissions = &v
+	}
 	if s.Entries == nil {
 		return out
 	}

@@ -38,7 +38,10 @@ func get(t *testing.T, s *Server, path, auth string) (int, http.Header, map[stri
 
 func TestServerWire(t *testing.T) {
 	snap := Generate("prod", eks.ModeAPI, 5)
-	s := New(t, snap)
+	off := false
+	noCreator := Generate("no-creator", eks.ModeAPI, 1)
+	noCreator.Cluster.BootstrapClusterCreatorAdminPermissions = &off
+	s := New(t, snap, noCreator, Generate("legacy", eks.ModeConfigMap, 2))
 	arn := snap.Entries[2].PrincipalARN // a role with a path: its '/' must arrive escaped
 	esc := url.PathEscape(arn)
 
@@ -50,10 +53,19 @@ func TestServerWire(t *testing.T) {
 	}{
 		{"unsigned", "/clusters/prod", "", 403, "MissingAuthenticationTokenException", nil},
 		{"describe cluster", "/clusters/prod", testAuth, 200, "", func(t *testing.T, b map[string]any) {
-			if m := b["cluster"].(map[string]any)["accessConfig"].(map[string]any)["authenticationMode"]; m != "API" {
-				t.Errorf("authenticationMode %v", m)
+			ac := b["cluster"].(map[string]any)["accessConfig"].(map[string]any)
+			if ac["authenticationMode"] != "API" || ac["bootstrapClusterCreatorAdminPermissions"] != true {
+				t.Errorf("accessConfig %v, want API and EKS's default bootstrapClusterCreatorAdminPermissions true", ac)
 			}
 		}},
+		{"describe cluster, creator admin turned off", "/clusters/no-creator", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if v := b["cluster"].(map[string]any)["accessConfig"].(map[string]any)["bootstrapClusterCreatorAdminPermissions"]; v != false {
+				t.Errorf("bootstrapClusterCreatorAdminPermissions %v, want false as created", v)
+			}
+		}},
+		// EKS refuses the access entry calls in CONFIG_MAP mode.
+		{"list entries in CONFIG_MAP mode", "/clusters/legacy/access-entries", testAuth, 400, "InvalidRequestException", nil},
+		{"describe entry in CONFIG_MAP mode", "/clusters/legacy/access-entries/" + url.PathEscape("arn:aws:iam::111122223333:role/x"), testAuth, 400, "InvalidRequestException", nil},
 		{"unknown cluster", "/clusters/nope/access-entries", testAuth, 404, "ResourceNotFoundException", nil},
 		{"first page", "/clusters/prod/access-entries?maxResults=100", testAuth, 200, "", func(t *testing.T, b map[string]any) {
 			if n := len(b["accessEntries"].([]any)); n != DefaultPageSize || b["nextToken"] == nil {

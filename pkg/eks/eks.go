@@ -41,6 +41,59 @@ type Cluster struct {
 	Name               string `json:"name"`
 	Region             string `json:"region,omitempty"`
 	AuthenticationMode string `json:"authenticationMode"`
+	// BootstrapClusterCreatorAdminPermissions is DescribeCluster's
+	// accessConfig.bootstrapClusterCreatorAdminPermissions: whether the principal that
+	// created the cluster was made a cluster admin. nil when not reported.
+	BootstrapClusterCreatorAdminPermissions *bool `json:"bootstrapClusterCreatorAdminPermissions,omitempty"`
+}
+
+// CreatorAdmin is what the cluster configuration says of the cluster creator's
+// cluster-admin access.
+type CreatorAdmin int
+
+const (
+	// CreatorAdminUnknown: the authentication mode is unknown (access entries not
+	// read); if it is CONFIG_MAP, the creator is an implicit cluster admin.
+	CreatorAdminUnknown CreatorAdmin = iota
+	// CreatorAdminImplicit: CONFIG_MAP mode. The principal that created the cluster
+	// is a cluster admin (system:masters) that no aws-auth entry shows and that
+	// cannot be removed: EKS user guide, "Grant IAM users and roles access to
+	// Kubernetes APIs" > "Set cluster authentication mode" ("The IAM principal that
+	// created the cluster is the initial user ... there isn't an entry in the
+	// ConfigMap to manage") and "Add IAM principals to your Amazon EKS cluster" in
+	// auth-configmap.adoc ("automatically granted system:masters permissions ...
+	// doesn't appear in any visible configuration").
+	CreatorAdminImplicit
+	// CreatorAdminAccessEntry: API or API_AND_CONFIG_MAP mode. Whatever admin access
+	// the creator has is an ordinary access entry, which can be removed (user guide,
+	// "Grant IAM users access to Kubernetes with EKS access entries": "Amazon EKS
+	// creates an access entry with administrator permissions to the cluster for the
+	// IAM principal that originally created the cluster").
+	CreatorAdminAccessEntry
+	// CreatorAdminNone: CONFIG_MAP mode with bootstrapClusterCreatorAdminPermissions
+	// false. EKS refuses that combination when creating a cluster (the API's error
+	// "bootstrapClusterCreatorAdminPermissions must be true if cluster authentication
+	// mode is set to CONFIG_MAP"; not in the user guide); if DescribeCluster reports
+	// it, it is taken as reported.
+	CreatorAdminNone
+)
+
+// CreatorAdminOf says what c's configuration means for the creator's admin access (c
+// nil: the mode is unknown).
+func CreatorAdminOf(c *Cluster) CreatorAdmin {
+	if c == nil {
+		return CreatorAdminUnknown
+	}
+	switch c.AuthenticationMode {
+	case ModeConfigMap:
+		if b := c.BootstrapClusterCreatorAdminPermissions; b != nil && !*b {
+			return CreatorAdminNone
+		}
+		return CreatorAdminImplicit
+	case ModeAPI, ModeAPIAndConfigMap:
+		return CreatorAdminAccessEntry
+	}
+	return CreatorAdminUnknown
 }
 
 // AccessEntry is one access entry with its associated access policies.

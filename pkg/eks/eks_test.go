@@ -482,3 +482,27 @@ func TestClusterAdminAllowsEverything(t *testing.T) {
 	}
 	t.Logf("cluster admin: %d requests allowed", n)
 }
+
+// What the cluster configuration says of the creator's admin access (point 3 of issue
+// 14): implicit in CONFIG_MAP mode unless DescribeCluster reports the bootstrap flag
+// false; an ordinary access entry in the API modes; unknown without a mode.
+func TestCreatorAdminOf(t *testing.T) {
+	on, off := true, false
+	tests := []struct {
+		c    *eks.Cluster
+		want eks.CreatorAdmin
+	}{
+		{nil, eks.CreatorAdminUnknown},
+		{&eks.Cluster{}, eks.CreatorAdminUnknown},
+		{&eks.Cluster{AuthenticationMode: eks.ModeConfigMap}, eks.CreatorAdminImplicit},
+		{&eks.Cluster{AuthenticationMode: eks.ModeConfigMap, BootstrapClusterCreatorAdminPermissions: &on}, eks.CreatorAdminImplicit},
+		{&eks.Cluster{AuthenticationMode: eks.ModeConfigMap, BootstrapClusterCreatorAdminPermissions: &off}, eks.CreatorAdminNone},
+		{&eks.Cluster{AuthenticationMode: eks.ModeAPIAndConfigMap, BootstrapClusterCreatorAdminPermissions: &on}, eks.CreatorAdminAccessEntry},
+		{&eks.Cluster{AuthenticationMode: eks.ModeAPI, BootstrapClusterCreatorAdminPermissions: &off}, eks.CreatorAdminAccessEntry},
+	}
+	for _, tc := range tests {
+		if got := eks.CreatorAdminOf(tc.c); got != tc.want {
+			t.Errorf("CreatorAdminOf(%+v) = %v, want %v", tc.c, got, tc.want)
+		}
+	}
+}

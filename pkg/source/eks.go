@@ -209,19 +209,31 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // ListAssociatedAccessPolicies calls in flight (the SDK retries throttling).
 const accessEntryConcurrency = 8
 
-// ReadAccessEntries reads the cluster's authentication mode and every access entry
-// with its associated access policies: DescribeCluster, ListAccessEntries (paged),
-// then per entry DescribeAccessEntry and ListAssociatedAccessPolicies (paged), with
-// bounded concurrency. Any failure fails the read (an incomplete IAM view is never
+// ReadAccessEntries reads the cluster's authentication mode, whether its creator was
+// made an admin, and every access entry with its associated access policies:
+// DescribeCluster, then (unless the mode is CONFIG_MAP, where there are none)
+// ListAccessEntries (paged), then per entry DescribeAccessEntry and
+// ListAssociatedAccessPolicies (paged), with bounded concurrency. Any failure fails the read (an incomplete IAM view is never
 // presented as complete).
 func ReadAccessEntries(ctx context.Context, api EKSAPI, cluster string) (*eks.Snapshot, error) {
 	dc, err := api.DescribeCluster(ctx, &awseks.DescribeClusterInput{Name: aws.String(cluster)})
 	if err != nil {
 		return nil, describeEKSError("DescribeCluster", cluster, "", err)
 	}
-	snap := &eks.Snapshot{Cluster: eks.Cluster{Name: cluster, AuthenticationMode: eks.ModeConfigMap}}
-	if dc.Cluster != nil && dc.Cluster.AccessConfig != nil && dc.Cluster.AccessConfig.AuthenticationMode != "" {
-		snap.Cluster.AuthenticationMode = string(dc.Cluster.AccessConfig.AuthenticationMode)
+	snap := &eks.Snapshot{Cluster: eks.Cluster{Name: cluster, AuthenticationMode: eks.ModeConfigMap}, Entries: []eks.AccessEntry{}}
+	if dc.Cluster != nil && dc.Cluster.AccessConfig != nil {
+		if m := dc.Cluster.AccessConfig.AuthenticationMode; m != "" {
+			snap.Cluster.AuthenticationMode = string(m)
+		}
+		if b := dc.Cluster.AccessConfig.BootstrapClusterCreatorAdminPermissions; b != nil {
+			snap.Cluster.BootstrapClusterCreatorAdminPermissions = aws.Bool(*b)
+		}
+	}
+	// In CONFIG_MAP mode EKS refuses the access entry calls ("The cluster's
+	// authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform
+	// this operation"), and no entry can exist: there is nothing more to read.
+	if snap.Cluster.AuthenticationMode == eks.ModeConfigMap {
+		return snap, nil
 	}
 	var arns []string
 	pages := awseks.NewListAccessEntriesPaginator(api, &awseks.ListAccessEntriesInput{ClusterName: aws.String(cluster), MaxResults: aws.Int32(100)})
