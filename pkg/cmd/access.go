@@ -112,6 +112,7 @@ func NewCmdAccess(f genericclioptions.RESTClientGetter, streams genericiooptions
 	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read RBAC objects and aws-auth from these files instead of a cluster.")
 	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
 	o.EKS.add(fl)
+	o.EKS.addClusterCreator(fl)
 	_ = cmd.RegisterFlagCompletionFunc("verb", completeVerbs)
 	_ = cmd.RegisterFlagCompletionFunc("resource", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return completeTypes(f, toComplete)
@@ -195,7 +196,7 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	src := identity.Sources{Access: access}
+	src := identity.Sources{Access: access, CreatorARN: o.EKS.ClusterCreator}
 	if awsAuth != nil {
 		src.AWSAuth = awsauth.NewStore(awsauth.Parse(awsAuth.Object.Data))
 	}
@@ -204,7 +205,8 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	r := &v1alpha1.AccessReport{ARN: o.ARN, CanonicalARN: resolved.CanonicalARN, AuthenticationMode: src.Mode(), Groups: resolved.Groups,
-		Others: []v1alpha1.IAMPrincipal{}, RBACRules: []v1alpha1.AccessRule{}, PolicyRules: []v1alpha1.AccessRule{}, Warnings: []v1alpha1.Warning{}}
+		Others: []v1alpha1.IAMPrincipal{}, RBACRules: []v1alpha1.AccessRule{}, PolicyRules: []v1alpha1.AccessRule{}, Warnings: []v1alpha1.Warning{},
+		ClusterCreator: resolved.ClusterCreator, Findings: identity.CreatorFindings(src)}
 	v1alpha1.SetKind(r, "AccessReport")
 	if warning != "" {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "AccessEntriesUnavailable", Message: warning})
@@ -276,6 +278,7 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w.Message)
 	}
+	printFindings(o.ErrOut, r.Findings)
 	if r.Decision != nil && !r.Decision.Allowed {
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
 	}
@@ -326,7 +329,7 @@ func (o *AccessOptions) answer(r *v1alpha1.AccessReport, ix *rbac.Index, id rbac
 	r.Decision = d
 	switch {
 	case resolved.Principal == nil:
-		d.Reason = "the principal is not mapped: it cannot authenticate"
+		d.Reason = resolved.NotMappedReason()
 		return nil
 	case id.Superuser():
 		d.Allowed, d.Reason = true, "group system:masters: the API server allows everything"
@@ -360,11 +363,19 @@ func (o *AccessOptions) print(r *v1alpha1.AccessReport) error {
 		mode = "unknown (aws-auth assumed)"
 	}
 	fmt.Fprintf(w, "Mode:      %s\n", mode)
-	if !r.Mapped {
+	switch {
+	case !r.Mapped && r.ClusterCreator == "possible":
+		fmt.Fprintln(w, "Identity:  not mapped in aws-auth (the principal cannot authenticate to the cluster, unless it is the cluster creator:")
+		fmt.Fprintln(w, "           a cluster admin, system:masters, that aws-auth does not show; pass --cluster-creator ARN for an exact answer)")
+	case !r.Mapped:
 		fmt.Fprintln(w, "Identity:  not mapped (the principal cannot authenticate to the cluster)")
-	} else {
+	default:
 		fmt.Fprintf(w, "Source:    %s\n", r.Principal.Source)
-		fmt.Fprintf(w, "Username:  %s\n", r.Username)
+		if r.ClusterCreator == "yes" {
+			fmt.Fprintln(w, "Username:  not documented (EKS does not show the cluster creator's mapping)")
+		} else {
+			fmt.Fprintf(w, "Username:  %s\n", r.Username)
+		}
 		fmt.Fprintf(w, "Groups:    %s\n", strings.Join(r.Groups, ", "))
 	}
 	for _, p := range r.Others {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
@@ -19,6 +20,27 @@ type eksFlags struct {
 	Region            string
 	AccessEntriesFile string
 	AccessEntries     bool
+	// ClusterCreator is the principal that created the cluster (--cluster-creator,
+	// who-can and access only), which DescribeCluster does not name.
+	ClusterCreator string
+}
+
+// addClusterCreator adds --cluster-creator (who-can and access).
+func (e *eksFlags) addClusterCreator(fl *pflag.FlagSet) {
+	fl.Var(arnFlag{&e.ClusterCreator}, "cluster-creator", "ARN of the IAM principal that created the cluster, which EKS does not name: in CONFIG_MAP mode it is a cluster admin (system:masters) that aws-auth does not show.")
+}
+
+// arnFlag is a flag that takes an IAM principal ARN the authenticator accepts.
+type arnFlag struct{ p *string }
+
+func (f arnFlag) String() string { return *f.p }
+func (f arnFlag) Type() string   { return "ARN" }
+func (f arnFlag) Set(s string) error {
+	if _, err := awsauth.CanonicalCallerARN(s); err != nil {
+		return err
+	}
+	*f.p = s
+	return nil
 }
 
 func (e *eksFlags) add(fl *pflag.FlagSet) {

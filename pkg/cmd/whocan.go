@@ -181,6 +181,7 @@ func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions
 	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
 	fl.BoolVar(&o.IAM, "iam", true, "List the IAM principals that reach each subject through the aws-auth ConfigMap (needs get on configmap kube-system/aws-auth) and EKS access entries.")
 	o.EKS.add(fl)
+	o.EKS.addClusterCreator(fl)
 	_ = cmd.RegisterFlagCompletionFunc("subresource", completeFixed("exec", "log", "attach", "portforward", "proxy", "scale", "status", "eviction", "binding", "token", "approval"))
 	return cmd
 }
@@ -364,7 +365,7 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: "NoAWSAuth", Message: noAWSAuth})
 		}
 		if awsAuth != nil || access != nil {
-			addIAMPrincipals(report, awsAuth, access, q)
+			addIAMPrincipals(report, awsAuth, access, o.EKS.ClusterCreator, q)
 		}
 	}
 	var incomplete error
@@ -392,6 +393,7 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 	for _, w := range report.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w.Message)
 	}
+	printFindings(o.ErrOut, report.Findings)
 	if err := o.print(report); err != nil {
 		return err
 	}
@@ -454,6 +456,7 @@ func newWhoCanReport(q v1alpha1.WhoCanQuery, res *rbac.Result) *v1alpha1.WhoCanR
 		Complete:      true,
 		Subjects:      make([]v1alpha1.Subject, 0, len(res.Subjects)),
 		IAMPrincipals: []v1alpha1.IAMPrincipal{},
+		Findings:      []v1alpha1.IAMFinding{},
 		Warnings:      []v1alpha1.Warning{},
 	}
 	v1alpha1.SetKind(r, "WhoCanReport")

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
@@ -15,10 +16,11 @@ import (
 // addIAMPrincipals fills the report's IAM view from aws-auth and EKS access entries
 // (under the cluster's authentication mode): every principal whose identity (mapped
 // username and groups, plus system:authenticated) is, or is a member of, an allowed
-// subject, and every access entry whose access policies allow the request.
+// subject, and every access entry whose access policies allow the request; in
+// CONFIG_MAP mode the cluster creator's implicit admin (creator: --cluster-creator).
 // Shadowed and ignored principals are listed with their status and grant nothing.
-func addIAMPrincipals(r *v1alpha1.WhoCanReport, a *source.AWSAuth, access *eks.Snapshot, q *rbac.Query) {
-	src := identity.Sources{Access: access}
+func addIAMPrincipals(r *v1alpha1.WhoCanReport, a *source.AWSAuth, access *eks.Snapshot, creator string, q *rbac.Query) {
+	src := identity.Sources{Access: access, CreatorARN: creator}
 	if a != nil {
 		parsed := awsauth.Parse(a.Object.Data)
 		src.AWSAuth = awsauth.NewStore(parsed)
@@ -34,6 +36,13 @@ func addIAMPrincipals(r *v1alpha1.WhoCanReport, a *source.AWSAuth, access *eks.S
 		}
 	}
 	identity.AddToWhoCan(r, src, q)
+}
+
+// printFindings writes the report's findings to w (stderr, beside the warnings).
+func printFindings(w io.Writer, findings []v1alpha1.IAMFinding) {
+	for _, f := range findings {
+		fmt.Fprintf(w, "Finding: [%s] %s: %s. Fix: %s\n", f.Severity, f.ID, f.Message, f.Fix)
+	}
 }
 
 func nonNil(s []string) []string {

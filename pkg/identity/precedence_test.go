@@ -563,6 +563,10 @@ func TestAllPrecedence(t *testing.T) {
 				if pr.entry() && mode != "" {
 					want["access entry (STANDARD) "+fx.entry.PrincipalARN] = ent
 				}
+				// CONFIG_MAP mode: the creator's implicit admin (point 3 of issue 14).
+				if mode == eks.ModeConfigMap {
+					want[CreatorSource+" "+UnknownCreatorARN] = StatusActive
+				}
 				if d := cmp.Diff(want, got); d != "" {
 					t.Errorf("%s (-want +got):\n%s", name, d)
 				}

@@ -22,6 +22,7 @@ const maxRenderedUsers = 10
 // subjects plus principals (plus what it reports): lookups go through an Index.
 func AddToWhoCan(r *v1alpha1.WhoCanReport, src Sources, q *rbac.Query) {
 	r.AuthenticationMode = src.Mode()
+	r.Findings = append(r.Findings, CreatorFindings(src)...)
 	principals := All(src)
 	ix := NewIndex(principals)
 
