@@ -1,6 +1,7 @@
 // Package fakeeks is a local EKS API for tests. It speaks the REST-JSON wire of the
-// four read calls the IAM view makes (DescribeCluster, ListAccessEntries,
-// DescribeAccessEntry, ListAssociatedAccessPolicies), so the unchanged
+// read calls the IAM view makes (DescribeCluster, ListAccessEntries,
+// DescribeAccessEntry, ListAssociatedAccessPolicies; and ListNodegroups,
+// DescribeNodegroup, ListFargateProfiles, DescribeFargateProfile), so the unchanged
 // aws-sdk-go-v2 EKS client, pointed at it with environment variables (see Env), can
 // be tested offline: with tiny pages, throttling, access denial, unknown clusters,
 // and measurements of request counts and concurrency.
@@ -38,11 +39,22 @@ const (
 	ListAccessEntries            Op = "ListAccessEntries"
 	DescribeAccessEntry          Op = "DescribeAccessEntry"
 	ListAssociatedAccessPolicies Op = "ListAssociatedAccessPolicies"
+	// The calls that find the roles EKS manages itself (eks.ManagedRoles).
+	ListNodegroups         Op = "ListNodegroups"
+	DescribeNodegroup      Op = "DescribeNodegroup"
+	ListFargateProfiles    Op = "ListFargateProfiles"
+	DescribeFargateProfile Op = "DescribeFargateProfile"
 )
 
-// AllOps returns every operation the server answers.
+// AllOps returns the operations the IAM view's reader makes (ReadAccessEntries).
 func AllOps() []Op {
 	return []Op{DescribeCluster, ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies}
+}
+
+// ManagedRoleOps returns the operations that read the managed node groups and Fargate
+// profiles.
+func ManagedRoleOps() []Op {
+	return []Op{ListNodegroups, DescribeNodegroup, ListFargateProfiles, DescribeFargateProfile}
 }
 
 // Credentials and place that Env sets, and that the server's ARNs use.
@@ -249,6 +261,11 @@ func (s *Server) Summary() string {
 	for _, op := range AllOps() {
 		parts = append(parts, fmt.Sprintf("%s=%d (failed %d)", op, s.requests[op], s.failures[op]))
 	}
+	for _, op := range ManagedRoleOps() {
+		if s.requests[op] > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d (failed %d)", op, s.requests[op], s.failures[op]))
+		}
+	}
 	if n := s.requests[unknownOp]; n > 0 {
 		parts = append(parts, fmt.Sprintf("unknown=%d", n))
 	}
@@ -257,9 +274,9 @@ func (s *Server) Summary() string {
 
 const unknownOp Op = "Unknown"
 
-// route maps a request to its operation, cluster and principal ARN. The labels are
-// unescaped per path segment, so a principal ARN (which holds '/') must arrive
-// escaped, as the SDK sends it.
+// route maps a request to its operation, cluster and principal ARN (or node group or
+// Fargate profile name). The labels are unescaped per path segment, so a principal
+// ARN (which holds '/') must arrive escaped, as the SDK sends it.
 func route(r *http.Request) (op Op, cluster, principal string, ok bool) {
 	segs := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
 	for i, sg := range segs {
@@ -281,6 +298,14 @@ func route(r *http.Request) (op Op, cluster, principal string, ok bool) {
 		return DescribeAccessEntry, segs[1], segs[3], true
 	case len(segs) == 5 && segs[2] == "access-entries" && segs[4] == "access-policies":
 		return ListAssociatedAccessPolicies, segs[1], segs[3], true
+	case len(segs) == 3 && segs[2] == "node-groups":
+		return ListNodegroups, segs[1], "", true
+	case len(segs) == 4 && segs[2] == "node-groups":
+		return DescribeNodegroup, segs[1], segs[3], true
+	case len(segs) == 3 && segs[2] == "fargate-profiles":
+		return ListFargateProfiles, segs[1], "", true
+	case len(segs) == 4 && segs[2] == "fargate-profiles":
+		return DescribeFargateProfile, segs[1], segs[3], true
 	}
 	return unknownOp, "", "", false
 }
@@ -380,13 +405,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// The access entry calls need the API in the authentication mode: in CONFIG_MAP
 	// mode (or a cluster created before access entries, which reports none) EKS
 	// answers them with this error.
-	if op != DescribeCluster && (snap.Cluster.AuthenticationMode == eks.ModeConfigMap || snap.Cluster.AuthenticationMode == "") {
+	accessEntryOp := op == ListAccessEntries || op == DescribeAccessEntry || op == ListAssociatedAccessPolicies
+	if accessEntryOp && (snap.Cluster.AuthenticationMode == eks.ModeConfigMap || snap.Cluster.AuthenticationMode == "") {
 		fail(Error{Status: http.StatusBadRequest, Code: "InvalidRequestException", Message: "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation."})
 		return
 	}
+	var managed eks.ManagedRoles
+	if snap.Managed != nil {
+		managed = *snap.Managed
+	}
+	var named *eks.NamedRole
+	switch op {
+	case DescribeNodegroup, DescribeFargateProfile:
+		list, kind := managed.NodeGroups, "Nodegroup"
+		if op == DescribeFargateProfile {
+			list, kind = managed.FargateProfiles, "Fargate Profile"
+		}
+		i := slices.IndexFunc(list, func(n eks.NamedRole) bool { return n.Name == principal })
+		if i < 0 {
+			fail(Error{Status: http.StatusNotFound, Code: "ResourceNotFoundException", Message: fmt.Sprintf("No %s found for name: %s.", kind, principal)})
+			return
+		}
+		named = &list[i]
+	}
 
 	var entry *eks.AccessEntry
-	if principal != "" {
+	if principal != "" && accessEntryOp {
 		i := slices.IndexFunc(snap.Entries, func(e eks.AccessEntry) bool { return e.PrincipalARN == principal })
 		if i < 0 {
 			fail(Error{Status: http.StatusNotFound, Code: "ResourceNotFoundException", Message: fmt.Sprintf("The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'. (cluster %s, principal %s)", cluster, principal)})
@@ -475,6 +519,35 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"username":         d.Username,
 		}
 		writeJSON(w, map[string]any{"accessEntry": ae})
+	case ListNodegroups, ListFargateProfiles:
+		list, key := managed.NodeGroups, "nodegroups"
+		if op == ListFargateProfiles {
+			list, key = managed.FargateProfiles, "fargateProfileNames"
+		}
+		start, end, next, e := page(len(list))
+		if e != nil {
+			fail(*e)
+			return
+		}
+		names := []string{}
+		for _, n := range list[start:end] {
+			names = append(names, n.Name)
+		}
+		body := map[string]any{key: names}
+		if next != nil {
+			body["nextToken"] = *next
+		}
+		writeJSON(w, body)
+	case DescribeNodegroup:
+		writeJSON(w, map[string]any{"nodegroup": map[string]any{
+			"nodegroupName": named.Name, "clusterName": cluster, "nodeRole": named.RoleARN, "status": "ACTIVE", "createdAt": now,
+			"nodegroupArn": fmt.Sprintf("arn:aws:eks:%s:%s:nodegroup/%s/%s/0", Region, Account, cluster, named.Name),
+		}})
+	case DescribeFargateProfile:
+		writeJSON(w, map[string]any{"fargateProfile": map[string]any{
+			"fargateProfileName": named.Name, "clusterName": cluster, "podExecutionRoleArn": named.RoleARN, "status": "ACTIVE", "createdAt": now,
+			"fargateProfileArn": fmt.Sprintf("arn:aws:eks:%s:%s:fargateprofile/%s/%s/0", Region, Account, cluster, named.Name),
+		}})
 	case ListAssociatedAccessPolicies:
 		start, end, next, e := page(len(entry.AccessPolicies))
 		if e != nil {
@@ -598,6 +671,9 @@ func cloneSnapshot(s eks.Snapshot) eks.Snapshot {
 	if b := s.Cluster.BootstrapClusterCreatorAdminPermissions; b != nil {
 		v := *b
 		out.Cluster.BootstrapClusterCreatorAdminPermissions = &v
+	}
+	if s.Managed != nil {
+		out.Managed = &eks.ManagedRoles{NodeGroups: slices.Clone(s.Managed.NodeGroups), FargateProfiles: slices.Clone(s.Managed.FargateProfiles)}
 	}
 	if s.Entries == nil {
 		return out

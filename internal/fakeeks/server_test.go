@@ -41,7 +41,10 @@ func TestServerWire(t *testing.T) {
 	off := false
 	noCreator := Generate("no-creator", eks.ModeAPI, 1)
 	noCreator.Cluster.BootstrapClusterCreatorAdminPermissions = &off
-	s := New(t, snap, noCreator, Generate("legacy", eks.ModeConfigMap, 2))
+	legacy := Generate("legacy", eks.ModeConfigMap, 2)
+	legacy.Managed = &eks.ManagedRoles{NodeGroups: []eks.NamedRole{{Name: "ng-1", RoleARN: "arn:aws:iam::111122223333:role/ng-role"}},
+		FargateProfiles: []eks.NamedRole{{Name: "fp-1", RoleARN: "arn:aws:iam::111122223333:role/fp-role"}}}
+	s := New(t, snap, noCreator, legacy)
 	arn := snap.Entries[2].PrincipalARN // a role with a path: its '/' must arrive escaped
 	esc := url.PathEscape(arn)
 
@@ -61,6 +64,33 @@ func TestServerWire(t *testing.T) {
 		{"describe cluster, creator admin turned off", "/clusters/no-creator", testAuth, 200, "", func(t *testing.T, b map[string]any) {
 			if v := b["cluster"].(map[string]any)["accessConfig"].(map[string]any)["bootstrapClusterCreatorAdminPermissions"]; v != false {
 				t.Errorf("bootstrapClusterCreatorAdminPermissions %v, want false as created", v)
+			}
+		}},
+		// Managed node groups and Fargate profiles (point 6 of issue 14).
+		{"list node groups", "/clusters/legacy/node-groups?maxResults=100", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if fmt.Sprint(b["nodegroups"]) != "[ng-1]" {
+				t.Errorf("nodegroups %v", b["nodegroups"])
+			}
+		}},
+		{"describe node group", "/clusters/legacy/node-groups/ng-1", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if r := b["nodegroup"].(map[string]any)["nodeRole"]; r != "arn:aws:iam::111122223333:role/ng-role" {
+				t.Errorf("nodeRole %v", r)
+			}
+		}},
+		{"unknown node group", "/clusters/legacy/node-groups/nope", testAuth, 404, "ResourceNotFoundException", nil},
+		{"list Fargate profiles", "/clusters/legacy/fargate-profiles", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if fmt.Sprint(b["fargateProfileNames"]) != "[fp-1]" {
+				t.Errorf("fargateProfileNames %v", b["fargateProfileNames"])
+			}
+		}},
+		{"describe Fargate profile", "/clusters/legacy/fargate-profiles/fp-1", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if r := b["fargateProfile"].(map[string]any)["podExecutionRoleArn"]; r != "arn:aws:iam::111122223333:role/fp-role" {
+				t.Errorf("podExecutionRoleArn %v", r)
+			}
+		}},
+		{"no node groups", "/clusters/prod/node-groups", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if fmt.Sprint(b["nodegroups"]) != "[]" {
+				t.Errorf("nodegroups %v", b["nodegroups"])
 			}
 		}},
 		// EKS refuses the access entry calls in CONFIG_MAP mode.

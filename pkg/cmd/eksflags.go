@@ -23,6 +23,9 @@ type eksFlags struct {
 	// ClusterCreator is the principal that created the cluster (--cluster-creator,
 	// who-can and access only), which DescribeCluster does not name.
 	ClusterCreator string
+	// ManagedRoles: also read the managed node groups' and Fargate profiles' roles,
+	// which EKS manages itself (aws-auth migrate). A failure to read them is a warning.
+	ManagedRoles bool
 }
 
 // addClusterCreator adds --cluster-creator (who-can and access).
@@ -81,6 +84,13 @@ func (e *eksFlags) load(ctx context.Context, loader clientcmd.ClientConfig, offl
 	// The region the client uses: the flag or the kubeconfig's, else the AWS
 	// configuration's (cluster.Region is "" then).
 	snap.Cluster.Region = client.Options().Region
+	if e.ManagedRoles {
+		m, err := source.ReadManagedRoles(ctx, client, cluster.Name)
+		if err != nil {
+			return snap, fmt.Sprintf("the managed node groups and Fargate profiles were not read (%v): EC2 node roles are planned as create, though EKS creates the entries of managed node groups' roles itself", err), nil
+		}
+		snap.Managed = m
+	}
 	return snap, "", nil
 }
 

@@ -206,6 +206,48 @@ func (s Scope) String() string {
 type Snapshot struct {
 	Cluster Cluster       `json:"cluster"`
 	Entries []AccessEntry `json:"accessEntries"`
+	// Managed are the roles whose access EKS manages itself; nil when not read.
+	Managed *ManagedRoles `json:"managedRoles,omitempty"`
+}
+
+// ManagedRoles are the IAM roles EKS grants node access to by itself: the node roles
+// of managed node groups (DescribeNodegroup nodeRole) and the pod execution roles of
+// Fargate profiles (DescribeFargateProfile podExecutionRoleArn). EKS adds their
+// aws-auth mappings or access entries itself, and moves them to access entries when
+// the authentication mode changes: user guide, "Create access entries" ("It's
+// unnecessary to create an access entry for an IAM role that's used for a managed
+// node group or a Fargate profile. EKS will create access entries (if enabled), or
+// update the auth config map") and "Grant IAM users and roles access to Kubernetes
+// APIs" ("You can't migrate entries that Amazon EKS added to the ConfigMap").
+type ManagedRoles struct {
+	NodeGroups      []NamedRole `json:"nodeGroups"`
+	FargateProfiles []NamedRole `json:"fargateProfiles"`
+}
+
+// NamedRole is a managed node group or Fargate profile and its role.
+type NamedRole struct {
+	Name    string `json:"name"`
+	RoleARN string `json:"roleArn"`
+}
+
+// Owner says which managed node group or Fargate profile uses the role arn (compared
+// by MatchKey), or "" when none does.
+func (m *ManagedRoles) Owner(arn string) string {
+	if m == nil {
+		return ""
+	}
+	k := MatchKey(arn)
+	for _, n := range m.NodeGroups {
+		if MatchKey(n.RoleARN) == k {
+			return "managed node group " + n.Name
+		}
+	}
+	for _, f := range m.FargateProfiles {
+		if MatchKey(f.RoleARN) == k {
+			return "Fargate profile " + f.Name
+		}
+	}
+	return ""
 }
 
 // DefaultUsername is the username EKS gives an entry without one (EKSUG

@@ -24,6 +24,10 @@ const (
 	// ActionDiffers: an entry exists with other settings. It is left alone (it already
 	// wins over aws-auth in API_AND_CONFIG_MAP mode); the differences are listed.
 	ActionDiffers = "differs"
+	// ActionManaged: the role of a managed node group or a Fargate profile, whose
+	// access entry EKS creates itself (eks.ManagedRoles); a second entry for the
+	// principal would be refused. Nothing to create.
+	ActionManaged = "managed"
 )
 
 // Change codes: where the entry does not mean exactly what the mapping meant.
@@ -35,6 +39,11 @@ const (
 	ChangeNodeTypeGuessed  = "NodeTypeGuessed"
 	ChangeUserSessionName  = "UserSessionName"
 	ChangeDifferentSetting = "ExistingEntryDiffers"
+	// ChangeManagedByEKS: the entry is EKS's to create (action managed).
+	ChangeManagedByEKS = "ManagedByEKS"
+	// ChangeMaybeManagedByEKS: an EC2 node role, while the cluster's managed node
+	// groups are unknown: if it is one's node role, EKS creates its entry itself.
+	ChangeMaybeManagedByEKS = "MaybeManagedByEKS"
 )
 
 // Blocked codes: mappings that cannot move as they are.
@@ -136,6 +145,10 @@ func Build(store *awsauth.Store, existing *eks.Snapshot) *Plan {
 			p.Blocked = append(p.Blocked, *blocked)
 			continue
 		}
+		if managedByEKS(&e, existing) {
+			p.Entries = append(p.Entries, e)
+			continue
+		}
 		e.Action = ActionCreate
 		if cur, ok := byKey[eks.MatchKey(e.PrincipalARN)]; ok {
 			e.Action = ActionExists
@@ -145,9 +158,51 @@ func Build(store *awsauth.Store, existing *eks.Snapshot) *Plan {
 					Message: "an access entry for this principal exists (" + cur.PrincipalARN + ") and differs: " + strings.Join(diff, "; ") + "; it is left alone"})
 			}
 		}
+		noteMaybeManaged(&e, existing)
 		p.Entries = append(p.Entries, e)
 	}
 	return p
+}
+
+// managedByEKS marks a node entry whose access EKS manages itself (action managed,
+// true), or notes that it may be (MaybeManagedByEKS, false):
+//   - the cluster's managed node groups and Fargate profiles were read
+//     (existing.Managed): the role is one's, or it is not;
+//   - they were not: a FARGATE_LINUX mapping is a Fargate profile's pod execution
+//     role (that is what the mapping is for, and EKS writes it), so EKS manages it; an
+//     EC2 node role may be a managed node group's or a self-managed one's, which the
+//     mapping does not tell: it is planned as usual, and a create gets a note
+//     (noteMaybeManaged).
+func managedByEKS(e *Entry, existing *eks.Snapshot) bool {
+	if e.Type == eks.TypeStandard || e.Type == eks.TypeHybridLinux {
+		return false
+	}
+	const why = ": EKS adds the access entry of the roles of managed node groups and Fargate profiles itself (also when the authentication mode changes), and refuses a second entry for a principal (user guide, \"Create access entries\"): nothing to create; keep the aws-auth mapping until the entry exists"
+	if existing != nil && existing.Managed != nil {
+		owner := existing.Managed.Owner(e.PrincipalARN)
+		if owner == "" {
+			return false
+		}
+		e.Action = ActionManaged
+		e.Changes = append(e.Changes, Change{Code: ChangeManagedByEKS, Message: "the role of " + owner + why})
+		return true
+	}
+	if e.Type == eks.TypeFargateLinux {
+		e.Action = ActionManaged
+		e.Changes = append(e.Changes, Change{Code: ChangeManagedByEKS, Message: "a Fargate pod execution role, so a Fargate profile's (the cluster's Fargate profiles were not read)" + why})
+		return true
+	}
+	return false
+}
+
+// noteMaybeManaged notes on an EC2 node entry to create that, the cluster's managed
+// node groups being unknown, EKS may create it itself.
+func noteMaybeManaged(e *Entry, existing *eks.Snapshot) {
+	if e.Action != ActionCreate || (e.Type != eks.TypeEC2Linux && e.Type != eks.TypeEC2Windows) || (existing != nil && existing.Managed != nil) {
+		return
+	}
+	e.Changes = append(e.Changes, Change{Code: ChangeMaybeManagedByEKS,
+		Message: "the cluster's managed node groups were not read: if this is the node role of one, EKS creates its access entry itself and this create fails (ResourceInUseException): skip it then"})
 }
 
 // plan turns one mapping in effect into an entry, or says why it cannot move.
@@ -352,7 +407,8 @@ type Target struct {
 }
 
 // Commands renders the plan as aws CLI commands, one per line: the mode change when
-// the cluster is in CONFIG_MAP mode, then create-access-entry and
+// the cluster is in CONFIG_MAP mode (and a wait for the update to end), then
+// create-access-entry and
 // associate-access-policy for every entry to create. Nothing deletes aws-auth; the
 // mode is never set to API.
 func Commands(p *Plan, t Target) []string {
@@ -366,7 +422,11 @@ func Commands(p *Plan, t Target) []string {
 	}
 	var out []string
 	if p.Mode == eks.ModeConfigMap {
-		out = append(out, "aws eks update-cluster-config --name "+cluster+strings.TrimPrefix(common, " --cluster-name "+cluster)+" --access-config authenticationMode="+eks.ModeAPIAndConfigMap)
+		// The mode change is an update of the cluster, during which EKS also creates the
+		// entries of the roles it manages (ActionManaged): wait for it to end.
+		region := strings.TrimPrefix(common, " --cluster-name "+cluster)
+		out = append(out, "aws eks update-cluster-config --name "+cluster+region+" --access-config authenticationMode="+eks.ModeAPIAndConfigMap,
+			"aws eks wait cluster-active --name "+cluster+region)
 	}
 	entries := slices.Clone(p.Entries)
 	slices.SortStableFunc(entries, func(a, b Entry) int { return cmp.Compare(a.PrincipalARN, b.PrincipalARN) })

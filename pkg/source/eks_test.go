@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -596,4 +597,38 @@ func BenchmarkReadAccessEntries(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(s.TotalRequests())/float64(b.N), "requests/op")
+}
+
+// Point 6 of issue 14: the roles EKS manages itself, read page by page through the
+// real SDK: managed node groups' node roles and Fargate profiles' pod execution roles.
+func TestReadManagedRoles(t *testing.T) {
+	want := &eks.ManagedRoles{NodeGroups: []eks.NamedRole{}, FargateProfiles: []eks.NamedRole{}}
+	for i := range 5 {
+		want.NodeGroups = append(want.NodeGroups, eks.NamedRole{Name: fmt.Sprintf("ng-%d", i), RoleARN: fmt.Sprintf("arn:aws:iam::111122223333:role/ng-role-%d", i%2)})
+	}
+	want.FargateProfiles = append(want.FargateProfiles, eks.NamedRole{Name: "fp", RoleARN: "arn:aws:iam::111122223333:role/fargate"})
+	cluster := bigCluster("prod", eks.ModeConfigMap)
+	cluster.Managed = want
+	s, c := eksFixture(t, cluster, fakeeks.Generate("empty", eks.ModeAPI, 1))
+	got, err := ReadManagedRoles(context.Background(), c.(ManagedRolesAPI), "prod")
+	if err != nil {
+		t.Fatalf("ReadManagedRoles: %v", err)
+	}
+	if d := gocmp.Diff(want, got); d != "" {
+		t.Errorf("managed roles (-server +read):\n%s", d)
+	}
+	for op, n := range map[fakeeks.Op]int{fakeeks.ListNodegroups: pages(5, fakeeks.DefaultPageSize), fakeeks.DescribeNodegroup: 5,
+		fakeeks.ListFargateProfiles: 1, fakeeks.DescribeFargateProfile: 1} {
+		if got := s.Requests(op); got != n {
+			t.Errorf("%s: %d requests, want %d", op, got, n)
+		}
+	}
+	if got, err := ReadManagedRoles(context.Background(), c.(ManagedRolesAPI), "empty"); err != nil || len(got.NodeGroups) != 0 || got.NodeGroups == nil || got.FargateProfiles == nil {
+		t.Errorf("no node groups or profiles: %+v, %v; want empty lists", got, err)
+	}
+	s.Deny(fakeeks.DescribeNodegroup)
+	if _, err := ReadManagedRoles(context.Background(), c.(ManagedRolesAPI), "prod"); err == nil || !strings.Contains(err.Error(), "eks:DescribeNodegroup on cluster prod: access denied") {
+		t.Errorf("denied: %v", err)
+	}
+	t.Logf("%s", s.Summary())
 }
