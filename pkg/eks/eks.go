@@ -102,7 +102,9 @@ type AccessEntry struct {
 	Type             string   `json:"type"`
 	Username         string   `json:"username,omitempty"`
 	KubernetesGroups []string `json:"kubernetesGroups"`
-	// AccessPolicies associated with the entry (STANDARD entries only).
+	// AccessPolicies associated with the entry. Not only STANDARD entries have them:
+	// an EC2 (Auto Mode) node entry carries AmazonEKSAutoNodePolicy (user guide,
+	// "Create node class access entry").
 	AccessPolicies []AssociatedPolicy `json:"accessPolicies"`
 }
 

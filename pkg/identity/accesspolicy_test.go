@@ -73,3 +73,50 @@ func TestUndocumentedNamespacePatterns(t *testing.T) {
 		t.Errorf("documented pattern: warnings %+v", res.Warnings)
 	}
 }
+
+// Issue 14, "Also": an EC2 (Auto Mode) entry carries AmazonEKSAutoNodePolicy (user
+// guide, "Create node class access entry"): access policies are not for STANDARD
+// entries only. The policy is known and not modelled: listed, warned about, not counted.
+func TestAutoModeNodeEntryPolicy(t *testing.T) {
+	node := eks.AccessEntry{PrincipalARN: "arn:aws:iam::111122223333:role/AutoNode", Type: eks.TypeEC2, KubernetesGroups: []string{},
+		AccessPolicies: []eks.AssociatedPolicy{{PolicyARN: eks.PolicyARNPrefix + "AmazonEKSAutoNodePolicy", Scope: eks.Scope{Type: eks.ScopeCluster}}}}
+	src := Sources{Access: &eks.Snapshot{Cluster: eks.Cluster{AuthenticationMode: eks.ModeAPI}, Entries: []eks.AccessEntry{node}}}
+	r, err := Resolve(src, "arn:aws:sts::111122223333:assumed-role/AutoNode/i-0123456789abcdef0")
+	if err != nil || r.Principal == nil || len(r.Principal.AccessPolicies) != 1 {
+		t.Fatalf("Resolve: %+v, %v; want the entry with its policy", r, err)
+	}
+	rep := &v1alpha1.WhoCanReport{}
+	AddToWhoCan(rep, src, &rbac.Query{Attributes: rbac.Attributes{Verb: "get", Resource: "nodes"}})
+	found := false
+	for _, w := range rep.Warnings {
+		if w.Reason == "UnmodelledAccessPolicy" && strings.Contains(w.Message, "AmazonEKSAutoNodePolicy") && strings.Contains(w.Message, "Auto Mode node role") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("warnings %+v, want AmazonEKSAutoNodePolicy named as known and not modelled", rep.Warnings)
+	}
+}
+
+// Issue 14, "Also": a namespace-scoped policy and a request for the namespace object
+// itself (get namespaces/dev) is not documented: not counted, with a warning, in
+// who-can and in access alike.
+func TestNamespaceObjectRequest(t *testing.T) {
+	e := eks.AccessEntry{PrincipalARN: "arn:aws:iam::111122223333:role/Dev", Type: eks.TypeStandard, KubernetesGroups: []string{},
+		AccessPolicies: []eks.AssociatedPolicy{{PolicyARN: eks.PolicyARNPrefix + "AmazonEKSViewPolicy", Scope: eks.Scope{Type: eks.ScopeNamespace, Namespaces: []string{"dev"}}}}}
+	src := Sources{Access: &eks.Snapshot{Cluster: eks.Cluster{AuthenticationMode: eks.ModeAPI}, Entries: []eks.AccessEntry{e}}}
+	a := rbac.Attributes{Verb: "get", Resource: "namespaces", Name: "dev"}
+	rep := &v1alpha1.WhoCanReport{}
+	AddToWhoCan(rep, src, &rbac.Query{Attributes: a})
+	if len(rep.IAMPrincipals) != 0 || len(rep.Warnings) != 1 || rep.Warnings[0].Reason != ReasonUnverifiedScope || !strings.Contains(rep.Warnings[0].Message, `namespace object "dev"`) {
+		t.Errorf("who-can: principals %+v, warnings %+v", rep.IAMPrincipals, rep.Warnings)
+	}
+	r, err := Resolve(src, "arn:aws:iam::111122223333:role/Dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowing, warnings := r.DecidePolicies(&a)
+	if len(allowing) != 0 || len(warnings) != 1 || warnings[0].Message != rep.Warnings[0].Message {
+		t.Errorf("access: allowing %v, warnings %+v; want the warning who-can gives", allowing, warnings)
+	}
+}
