@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs and caches the control plane binaries
 # (etcd from Debian, kube-apiserver built from the Go module proxy) and goreleaser,
-# builds the snapshot release archives (hack/release.sh), then runs every
+# builds the host's snapshot release archive (hack/release.sh --host; the six-target
+# snapshot is hack/release.sh without arguments), then runs every
 # test with the race detector, verbosely (the tests log their counts), and ends with a
 # count of passed and failed tests. Extra arguments go to `go test`.
 set -euo pipefail
@@ -9,8 +10,9 @@ cd "$(dirname "$0")/.."
 
 KUBEBUILDER_ASSETS=$(./hack/test-deps.sh)
 export KUBEBUILDER_ASSETS
-# The release archives, for the krew manifest and install tests (test/release).
-EKSIAM_DIST=$(./hack/release.sh)
+# The host's release archive, for the krew manifest and install tests (test/release).
+# A dist/ built beforehand (CI builds all six targets) is used as it is.
+EKSIAM_DIST=${EKSIAM_DIST:-$(./hack/release.sh --host)}
 export EKSIAM_DIST
 # The suite stops every control plane it starts; should a test binary be killed
 # (timeout, ^C), stop what it left behind too.

@@ -21,6 +21,31 @@ subjects:
 - {kind: User, apiGroup: rbac.authorization.k8s.io, name: alice}
 `
 
+// bootstrapAndAWSAuth completes minimalRBAC into what a dump of a cluster holds at the
+// least: the bootstrap policy's cluster-admin and an aws-auth ConfigMap.
+const bootstrapAndAWSAuth = `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster-admin, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
+rules:
+- {verbs: ["*"], apiGroups: ["*"], resources: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: cluster-admin, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, apiGroup: rbac.authorization.k8s.io, name: system:masters}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: aws-auth, namespace: kube-system}
+data:
+  mapRoles: |
+    - rolearn: arn:aws:iam::111122223333:role/Reader
+      username: alice
+`
+
 // Bad input of every kind gives one precise line on stderr, nothing on stdout and exit 2.
 func TestWhoCanBadInput(t *testing.T) {
 	dir := t.TempDir()
@@ -53,8 +78,6 @@ current-context: c
 		{"unknown flag", "", []string{"who-can", "get", "pods", "--bogus"}, []string{"unknown flag: --bogus"}},
 		{"one argument", "", []string{"who-can", "get"}, []string{"exactly two arguments", "got 1"}},
 		{"three arguments", "", []string{"who-can", "get", "pods", "extra"}, []string{"exactly two arguments", "got 3"}},
-		{"unknown verb", "", []string{"who-can", "gett", "pods", "-f", good}, []string{`unknown verb "gett"`}},
-		{"unknown non-resource verb", "", []string{"who-can", "list", "/healthz", "-f", good}, []string{`unknown verb "list" for a non-resource URL`}},
 		{"subresource on a URL", "", []string{"who-can", "get", "/healthz", "--subresource", "x", "-f", good}, []string{"--subresource cannot be used with a non-resource URL"}},
 		{"unknown output format", "", []string{"who-can", "get", "pods", "-o", "xml", "-f", good}, []string{`unknown output format "xml"`}},
 		{"unknown resource offline", "", []string{"who-can", "get", "gizmos", "-f", good}, []string{`no resource type "gizmos"`, "CustomResourceDefinition"}},
@@ -78,13 +101,32 @@ current-context: c
 	}
 }
 
-// -f - reads standard input; an input without ClusterRoles or ClusterRoleBindings is
-// not a full dump: the report says complete: false and the exit code is 2.
+// -f - reads standard input; an input without the bootstrap ClusterRoles and
+// ClusterRoleBindings, or without aws-auth when the IAM view is asked for, is not a
+// full dump: the report says complete: false and the exit code is 2.
 func TestWhoCanOfflineInputs(t *testing.T) {
 	noKubeconfig := filepath.Join(t.TempDir(), "none")
-	r := plugin(t, noKubeconfig, []byte(minimalRBAC), "who-can", "get", "pods", "-n", "default", "-f", "-")
-	if r.code != 0 || !strings.Contains(r.stdout, "alice") {
+	full := minimalRBAC + bootstrapAndAWSAuth
+	r := plugin(t, noKubeconfig, []byte(full), "who-can", "get", "pods", "-n", "default", "-f", "-")
+	if r.code != 0 || !strings.Contains(r.stdout, "alice") || !strings.Contains(r.stdout, "role/Reader") {
 		t.Errorf("-f -: %s", r)
+	}
+	r = plugin(t, noKubeconfig, []byte(minimalRBAC), "who-can", "get", "pods", "-n", "default", "-f", "-", "-o", "json")
+	if r.code != 2 || !strings.Contains(r.stdout, `"complete": false`) || !strings.Contains(r.stdout, "alice") ||
+		!strings.Contains(r.stderr, "error: the input holds no ClusterRoles and ClusterRoleBindings of the bootstrap policy") ||
+		!strings.Contains(r.stderr, "holds no ConfigMap kube-system/aws-auth") {
+		t.Errorf("no bootstrap policy, no aws-auth: %s", r)
+	}
+	r = plugin(t, noKubeconfig, []byte(minimalRBAC), "who-can", "get", "pods", "-n", "default", "-f", "-", "--iam=false")
+	if r.code != 2 || strings.Contains(r.stderr, "aws-auth") {
+		t.Errorf("--iam=false does not ask for aws-auth: %s", r)
+	}
+	// A verb RBAC does not know is answered, with a warning.
+	for _, args := range [][]string{{"gett", "pods"}, {"list", "/healthz"}} {
+		r = plugin(t, noKubeconfig, []byte(full), append([]string{"who-can"}, append(args, "-f", "-")...)...)
+		if r.code != 0 || !strings.Contains(r.stderr, `Warning: verb "`+args[0]+`" is not a known`) || !strings.Contains(r.stdout, "system:masters") {
+			t.Errorf("custom verb %v: %s", args, r)
+		}
 	}
 	onlyRoles := "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: a}\nrules: []\n"
 	r = plugin(t, noKubeconfig, []byte(onlyRoles), "who-can", "get", "pods", "-n", "a", "-f", "-", "-o", "json")
@@ -93,7 +135,7 @@ func TestWhoCanOfflineInputs(t *testing.T) {
 		t.Errorf("incomplete input: %s", r)
 	}
 	// The same object twice: read once, with a warning.
-	r = plugin(t, noKubeconfig, []byte(minimalRBAC+"---\n"+minimalRBAC), "who-can", "get", "pods", "-n", "default", "-f", "-")
+	r = plugin(t, noKubeconfig, []byte(full+"---\n"+minimalRBAC), "who-can", "get", "pods", "-n", "default", "-f", "-")
 	if r.code != 0 || strings.Count(r.stdout, "alice") != 1 || !strings.Contains(r.stderr, "appears more than once") {
 		t.Errorf("duplicate objects: %s", r)
 	}

@@ -53,8 +53,15 @@ func run(m *testing.M) int {
 	}
 	ctrllog.SetLogger(logr.Discard())
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run ./hack/test.sh, or export KUBEBUILDER_ASSETS=$(./hack/test-deps.sh)")
-		return 1
+		// A plain `go test ./...` on a fresh clone runs the unit tests and says, in one
+		// line, how to get these; under CI, not running them is a failure.
+		const why = "integration tests (package test) skipped: KUBEBUILDER_ASSETS is not set; run ./hack/test.sh, or export KUBEBUILDER_ASSETS=$(./hack/test-deps.sh) to use a real control plane"
+		if os.Getenv("CI") != "" {
+			fmt.Fprintln(os.Stderr, "FAIL: "+why)
+			return 1
+		}
+		fmt.Println(why)
+		return 0
 	}
 	tmp, err := os.MkdirTemp("", "eksiam-it-")
 	if err != nil {

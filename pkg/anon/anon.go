@@ -7,7 +7,6 @@ package anon
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -253,27 +252,4 @@ func Probes(f *Finding) []Probe {
 		out = append(out, Probe{Attributes: a, Description: desc})
 	}
 	return out
-}
-
-// RuleString summarizes a rule: "get,list pods,services", "get /healthz,/version".
-func RuleString(r rbacv1.PolicyRule) string {
-	verbs := strings.Join(r.Verbs, ",")
-	if len(r.NonResourceURLs) > 0 {
-		return verbs + " " + strings.Join(r.NonResourceURLs, ",")
-	}
-	var res []string
-	for _, g := range r.APIGroups {
-		for _, x := range r.Resources {
-			if g == "" {
-				res = append(res, x)
-			} else {
-				res = append(res, x+"."+g)
-			}
-		}
-	}
-	s := fmt.Sprintf("%s %s", verbs, strings.Join(res, ","))
-	if len(r.ResourceNames) > 0 {
-		s += " [" + strings.Join(r.ResourceNames, ",") + "]"
-	}
-	return s
 }

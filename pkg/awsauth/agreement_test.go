@@ -184,7 +184,7 @@ func TestParseAgreesWithAuthenticator(t *testing.T) {
 	g := newCorpus(seed)
 	start := time.Now()
 
-	var cases, authErrs, mismatches, validateChecked, validateMismatches int
+	var cases, authErrs, mismatches, validateChecked, validateMismatches, droppedMismatches int
 	keptRoles, keptUsers, keptAccounts := 0, 0, 0
 	kinds := map[string]int{}
 	const show = 5
@@ -204,8 +204,20 @@ func TestParseAgreesWithAuthenticator(t *testing.T) {
 					cases, dataString(data), want.Roles, want.Users, want.Accounts, want.Err, diff)
 			}
 		}
+		droppedErrs := 0
 		for _, e := range Parse(data).Errors {
 			kinds[e.Key+" "+string(e.Dropped)]++
+			if e.Dropped != DroppedNothing {
+				droppedErrs++
+			}
+		}
+		// One notion of "dropped": the findings that say so are the parse errors that
+		// cost a key or an entry, one each.
+		if got := len(DroppedFindings(Validate(&Object{APIVersion: "v1", Kind: "ConfigMap", Namespace: Namespace, Name: Name, Data: data}, Options{}))); got != droppedErrs {
+			droppedMismatches++
+			if droppedMismatches <= show {
+				t.Errorf("case %d: %d dropped findings for %d parse errors that drop something; input: %s", cases, got, droppedErrs, dataString(data))
+			}
 		}
 		// Validate's parser rules.
 		{
@@ -230,7 +242,8 @@ func TestParseAgreesWithAuthenticator(t *testing.T) {
 	if authErrs < cases/10 || authErrs > cases*9/10 {
 		t.Errorf("the corpus is lopsided: %d of %d cases have errors", authErrs, cases)
 	}
-	if mismatches > 0 || validateMismatches > 0 {
+	t.Logf("dropped findings vs dropping parse errors: %d mismatches", droppedMismatches)
+	if mismatches > 0 || validateMismatches > 0 || droppedMismatches > 0 {
 		t.Errorf("%d of %d cases disagree with the authenticator, %d with Validate's parser rules", mismatches, cases, validateMismatches)
 	}
 }

@@ -2,6 +2,7 @@ package awsauth
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -158,4 +159,37 @@ func ignored(data map[string]string) []Finding {
 		}
 	}
 	return out
+}
+
+// Reconcile makes live mean what desired means (the same mappings, as the
+// authenticator reads them) with the fewest line edits: each added, removed or changed
+// mapping is one Edit, so every untouched byte of live stays. It checks its own result
+// and fails rather than return data that still differs. It returns the new data and
+// the notes of the edits.
+func Reconcile(live, desired map[string]string) (map[string]string, []string, error) {
+	d := Compare(live, desired)
+	var edits []Edit
+	for _, c := range d.Changes {
+		switch c.Type {
+		case Removed:
+			edits = append(edits, Edit{Op: OpRemove, Kind: c.Kind, ARN: c.Old.ARN})
+		case Added:
+			arn := c.New.ARN
+			e := Edit{Op: OpAdd, Kind: c.Kind, ARN: arn, Username: c.New.Username, Groups: c.New.Groups, SSO: c.New.SSO}
+			if c.New.SSO != nil {
+				e.ARN = ""
+			}
+			edits = append(edits, e)
+		case Changed:
+			edits = append(edits, Edit{Op: OpSet, Kind: c.Kind, ARN: c.Old.ARN, Username: c.New.Username, Groups: c.New.Groups})
+		}
+	}
+	res, err := ApplyEdits(live, edits)
+	if err != nil {
+		return nil, nil, err
+	}
+	if after := Compare(res.Data, desired); !after.Same() {
+		return nil, nil, fmt.Errorf("internal check failed, nothing was changed: the result still differs from the desired ConfigMap in %d mapping(s)", len(after.Changes))
+	}
+	return res.Data, res.Notes, nil
 }

@@ -68,6 +68,9 @@ type Finding struct {
 	ARN     string `json:"arn,omitempty"`
 	Message string `json:"message"`
 	Hint    string `json:"hint,omitempty"`
+	// Drops says what of the authenticator's view the finding costs: a whole key or
+	// an entry ("" when it drops nothing).
+	Drops Dropped `json:"-"`
 }
 
 // Identity of a finding that does not depend on positions, to compare findings
@@ -127,6 +130,26 @@ type validator struct {
 	parsed   *Parsed
 	located  map[string]*Located
 	findings []Finding
+}
+
+// drops marks the last finding with what the authenticator drops for it.
+func (v *validator) drops(d Dropped) {
+	if d != DroppedNothing {
+		v.findings[len(v.findings)-1].Drops = d
+	}
+}
+
+// DroppedFindings are the findings whose key or entry the authenticator drops: the
+// one list of them, for every command that reports them (derived from the parse, as
+// the authenticator decides).
+func DroppedFindings(fs []Finding) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if f.Drops != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (v *validator) add(rule, name string, sev Severity, loc Location, arn, msg, hint string) {
@@ -244,10 +267,13 @@ func (v *validator) keys() {
 		switch {
 		case strings.Contains(e.Message, "cannot unmarshal") && e.Dropped == DroppedKey && !strings.Contains(e.Message, "."):
 			v.add("AA07", "not-a-list", Error, loc, "", fmt.Sprintf("%s is not a list: the authenticator drops every entry (%s)", e.Key, e.Message), "write it as a YAML list: one \"- rolearn: ...\" item per mapping")
+			v.drops(e.Dropped)
 		case e.Dropped == DroppedKey && strings.Contains(e.Message, "cannot unmarshal"):
 			v.add("AA07", "not-a-list", Error, loc, "", fmt.Sprintf("%s is not a list of entries: the authenticator drops every entry (%s)", e.Key, e.Message), "")
+			v.drops(e.Dropped)
 		case e.Dropped == DroppedKey:
 			v.add("AA06", "unparseable", Error, loc, "", fmt.Sprintf("%s is not valid YAML, so the authenticator drops every entry of it: %s", e.Key, e.Message), v.syntaxHint(e.Key))
+			v.drops(e.Dropped)
 		}
 	}
 }
@@ -406,6 +432,7 @@ func (v *validator) entries(key string) {
 			hint = "rolearn belongs in mapRoles; a mapUsers entry needs userarn"
 		}
 		v.add(rule, name, Error, v.loc(ent, ""), ent.arn, fmt.Sprintf("the authenticator drops this entry: %s", e.Message), hint)
+		v.drops(e.Dropped)
 	}
 	// Rule 10: type errors (the authenticator keeps the entry with the field empty).
 	for _, e := range v.parsed.Errors {
@@ -821,6 +848,7 @@ func (v *validator) accounts() {
 				what = "the items that are not plain values are dropped"
 			}
 			v.add("AA07", "accounts-not-a-list", Error, loc, "", fmt.Sprintf("mapAccounts is not a list of account IDs (%s): %s", e.Message, what), "write it as a list: - \"111122223333\"")
+			v.drops(e.Dropped)
 		}
 	}
 	l := Locate(KeyAccounts, text)

@@ -7,22 +7,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
-	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
-	rbacclient "k8s.io/client-go/kubernetes/typed/rbac/v1"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/identity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
@@ -54,29 +47,22 @@ Exit codes: 0 listed, or allowed; 1 not allowed (with --verb); 2 error.`
 
 // AccessOptions are the inputs of `kubectl eksiam access`.
 type AccessOptions struct {
-	ARN           string
-	Verb          string
-	ResourceArg   string
-	Subresource   string
-	Namespace     string
-	AllNamespaces bool
-	Output        string
-	NoHeaders     bool
-	Filenames     []string
-	Recursive     bool
-	EKS           eksFlags
+	ARN         string
+	Verb        string
+	ResourceArg string
+	Subresource string
+	Scope       cmdutil.ScopeFlags
+	Files       cmdutil.FilenameFlags
+	Print       *cmdutil.PrintFlags
+	EKS         eksFlags
 
-	RBAC   rbacclient.RbacV1Interface
-	Core   corev1client.ConfigMapsGetter
-	Mapper meta.RESTMapper
-	Getter genericclioptions.RESTClientGetter
-	loader clientcmd.ClientConfig
+	Input source.Input
 	genericiooptions.IOStreams
 }
 
 // NewCmdAccess returns `kubectl eksiam access`.
 func NewCmdAccess(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &AccessOptions{IOStreams: streams}
+	o := &AccessOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags(), EKS: eksFlags{AccessEntries: true}}
 	cmd := &cobra.Command{
 		Use:   "access ARN [--verb VERB --resource TYPE[.GROUP][/NAME] | --verb VERB --resource NONRESOURCEURL]",
 		Short: "Show the identity and the effective permissions of one IAM principal",
@@ -93,7 +79,7 @@ func NewCmdAccess(f genericclioptions.RESTClientGetter, streams genericiooptions
 		ValidArgsFunction: completeARNs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ARN = args[0]
-			if err := o.Complete(f, cmd); err != nil {
+			if err := completeInput(f, cmd, &o.Scope, o.Files, &o.Input, o.ErrOut); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
@@ -106,11 +92,9 @@ func NewCmdAccess(f genericclioptions.RESTClientGetter, streams genericiooptions
 	fl.StringVar(&o.Verb, "verb", "", "With --resource: answer whether the principal may do this.")
 	fl.StringVar(&o.ResourceArg, "resource", "", "TYPE[.GROUP][/NAME] or a non-resource URL, with --verb.")
 	fl.StringVar(&o.Subresource, "subresource", "", "Subresource, with --resource.")
-	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Permissions in every namespace (RoleBindings and namespace-scoped access policies of all namespaces).")
-	fl.StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+".")
-	fl.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
-	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read RBAC objects and aws-auth from these files instead of a cluster.")
-	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
+	o.Scope.AddFlags(cmd, "Permissions in every namespace (RoleBindings and namespace-scoped access policies of all namespaces).")
+	o.Print.AddFlags(cmd)
+	o.Files.AddFlags(cmd, "Read RBAC objects and aws-auth from these files instead of a cluster.")
 	o.EKS.add(fl)
 	o.EKS.addClusterCreator(fl)
 	_ = cmd.RegisterFlagCompletionFunc("verb", completeVerbs)
@@ -118,25 +102,6 @@ func NewCmdAccess(f genericclioptions.RESTClientGetter, streams genericiooptions
 		return completeTypes(f, toComplete)
 	})
 	return cmd
-}
-
-// Complete resolves the namespace and the clients.
-func (o *AccessOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobra.Command) error {
-	o.Getter, o.loader = f, f.ToRawKubeConfigLoader()
-	var err error
-	if fl := cmd.Flag("namespace"); fl != nil && fl.Changed {
-		o.Namespace = fl.Value.String()
-	} else if o.Namespace, _, err = o.loader.Namespace(); err != nil {
-		if len(o.Filenames) == 0 {
-			return err
-		}
-		o.Namespace = "default"
-	}
-	if len(o.Filenames) > 0 {
-		return nil
-	}
-	o.RBAC, o.Core, o.Mapper, err = liveClients(f)
-	return err
 }
 
 // Validate checks the flags.
@@ -147,211 +112,95 @@ func (o *AccessOptions) Validate() error {
 	if _, err := awsauth.CanonicalCallerARN(o.ARN); err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
-	if err := output.ValidateFormat(o.Output); err != nil {
-		return cmdutil.UsageErrorf("%v", err)
-	}
-	return nil
+	return o.Print.Validate()
 }
 
 // Run resolves and reports.
 func (o *AccessOptions) Run(ctx context.Context) error {
-	var (
-		snap    *rbac.Snapshot
-		awsAuth *source.AWSAuth
-		mapper  = o.Mapper
-	)
-	offline := len(o.Filenames) > 0
-	if offline {
-		files, err := source.ReadFiles(o.Getter, o.Filenames, o.Recursive)
-		if err != nil {
-			return err
-		}
-		snap, awsAuth = &files.RBAC, files.AWSAuth
-		d, err := files.Discovery()
-		if err != nil {
-			return err
-		}
-		mapper = d.RESTMapper()
-	} else {
-		scope := source.RBACScope{Namespaced: true}
-		if !o.AllNamespaces {
-			scope.Namespace = o.Namespace
-		}
-		var (
-			wg      sync.WaitGroup
-			authErr error
-			err     error
-		)
-		wg.Go(func() { awsAuth, authErr = source.GetAWSAuth(ctx, o.Core) })
-		snap, err = source.ReadRBAC(ctx, o.RBAC, scope)
-		wg.Wait()
-		if err != nil {
-			return err
-		}
-		if authErr != nil && !apierrors.IsNotFound(authErr) {
-			return fmt.Errorf("cannot read configmap kube-system/aws-auth: %w", authErr)
-		}
+	scope := source.RBACScope{Namespaced: true}
+	if !o.Scope.AllNamespaces {
+		scope.Namespace = o.Scope.Namespace
 	}
-	access, warning, err := o.EKS.load(ctx, o.loader, offline)
+	snap, err := source.Read(ctx, &o.Input, source.Request{
+		RBAC:    func(meta.RESTMapper) (source.RBACScope, error) { return scope, nil },
+		AWSAuth: true, Access: o.EKS.request(),
+	})
 	if err != nil {
 		return err
 	}
-	src := identity.Sources{Access: access, CreatorARN: o.EKS.ClusterCreator}
-	if awsAuth != nil {
-		src.AWSAuth = awsauth.NewStore(awsauth.Parse(awsAuth.Object.Data))
+	q := identity.AccessQuery{ARN: o.ARN, Namespace: o.Scope.Namespace, AllNamespaces: o.Scope.AllNamespaces}
+	if o.Verb != "" {
+		if q.Request, q.Description, err = o.request(snap.Mapper); err != nil {
+			return err
+		}
 	}
-	resolved, err := identity.Resolve(src, o.ARN)
+	src := identitySources(snap)
+	src.CreatorARN = o.EKS.ClusterCreator
+	r, err := identity.Access(src, rbac.NewIndex(snap.RBAC), q)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
-	r := &v1alpha1.AccessReport{ARN: o.ARN, CanonicalARN: resolved.CanonicalARN, AuthenticationMode: src.Mode(), Groups: resolved.Groups,
-		Others: []v1alpha1.IAMPrincipal{}, RBACRules: []v1alpha1.AccessRule{}, PolicyRules: []v1alpha1.AccessRule{}, Warnings: []v1alpha1.Warning{},
-		ClusterCreator: resolved.ClusterCreator, Findings: identity.CreatorFindings(src)}
-	v1alpha1.SetKind(r, "AccessReport")
-	if warning != "" {
-		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "AccessEntriesUnavailable", Message: warning})
-	}
-	if awsAuth == nil && src.Mode() != eks.ModeAPI {
-		where := "configmap kube-system/aws-auth does not exist"
-		if offline {
-			where = "the files hold no configmap kube-system/aws-auth"
-		}
-		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "NoAWSAuth", Message: where + ": no aws-auth mappings"})
-	}
-	if src.Mode() == "" {
-		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "ModeUnknown", Message: "the cluster's authentication mode is unknown (access entries not read): aws-auth is taken as what counts"})
-	}
-	r.Warnings = append(r.Warnings, resolved.Warnings...)
-	if resolved.Ambiguous {
-		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "Ambiguous", Message: "aws-auth maps this ARN in several cases: the authenticator picks one at random"})
-	}
-	for _, p := range resolved.Others {
-		r.Others = append(r.Others, principalReport(p))
-	}
-	if resolved.Principal == nil {
-		r.Mapped = false
-	} else {
-		r.Mapped = true
-		pr := principalReport(*resolved.Principal)
-		r.Principal = &pr
-		r.Username = resolved.Username
-	}
-
-	id := rbac.Identity{Username: resolved.Username, Groups: resolved.Groups}
-	ix := rbac.NewIndex(snap)
-	if r.Mapped {
-		r.Superuser = id.Superuser()
-		for _, g := range ix.RulesFor(id, o.Namespace, o.AllNamespaces) {
-			r.RBACRules = append(r.RBACRules, v1alpha1.AccessRule{Source: g.Binding.String() + " -> " + g.Role.String(), Namespace: g.Namespace, Rule: g.Rule})
-		}
-		policies := eks.Policies()
-		for _, ap := range resolved.Principal.AccessPolicies {
-			pol := policies[eks.PolicyName(ap.PolicyARN)]
-			if !pol.Modelled {
-				r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "UnmodelledAccessPolicy",
-					Message: fmt.Sprintf("access policy %s is not modelled (%s): what it allows is not listed", eks.PolicyName(ap.PolicyARN), cmp.Or(pol.About, "unknown policy"))})
-				continue
-			}
-			if !ap.Scope.Covers(o.Namespace, o.AllNamespaces) {
-				continue
-			}
-			ns := "" // cluster scope: every namespace
-			if ap.Scope.Type == eks.ScopeNamespace {
-				ns = o.Namespace
-				if o.AllNamespaces {
-					ns = strings.Join(ap.Scope.Namespaces, ",")
-				}
-			}
-			for _, rule := range pol.Rules {
-				r.PolicyRules = append(r.PolicyRules, v1alpha1.AccessRule{Source: pol.Name + " (" + ap.Scope.String() + ")", Namespace: ns, Rule: rule})
-			}
-		}
-	}
-	if o.Verb != "" {
-		if err := o.answer(r, ix, id, resolved, mapper); err != nil {
-			return err
-		}
-	}
+	r.Complete = snap.Complete()
+	r.Warnings = append(append([]v1alpha1.Warning{}, snap.Warnings...), r.Warnings...)
+	printWarnings(o.ErrOut, r.Warnings)
+	printFindings(o.ErrOut, r.Findings)
 	if err := o.print(r); err != nil {
 		return err
 	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w.Message)
+	if err := snap.Err(); err != nil {
+		return err
 	}
-	printFindings(o.ErrOut, r.Findings)
 	if r.Decision != nil && !r.Decision.Allowed {
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
 	}
 	return nil
 }
 
-func principalReport(p identity.Principal) v1alpha1.IAMPrincipal {
-	ip := v1alpha1.IAMPrincipal{ARN: p.ARN, Type: p.Type, Source: p.Source, Username: p.Username, Groups: nonNil(p.Groups), Via: []v1alpha1.SubjectRef{},
-		Status: p.Status, EntryType: p.EntryType, ViaAccessPolicies: []v1alpha1.AccessPolicyGrant{}}
-	for _, ap := range p.AccessPolicies {
-		ip.ViaAccessPolicies = append(ip.ViaAccessPolicies, v1alpha1.AccessPolicyGrant{PolicyARN: ap.PolicyARN, Scope: ap.Scope.Type, Namespaces: nonNil(ap.Scope.Namespaces)})
+// identitySources are the IAM sources in a snapshot.
+func identitySources(snap *source.Snapshot) identity.Sources {
+	src := identity.Sources{Access: snap.Access}
+	if snap.AWSAuth != nil {
+		src.AWSAuth = awsauth.NewStore(awsauth.Parse(snap.AWSAuth.Object.Data))
 	}
-	return ip
+	return src
 }
 
-// answer decides --verb/--resource: RBAC (as the resolved identity) or an access policy.
-func (o *AccessOptions) answer(r *v1alpha1.AccessReport, ix *rbac.Index, id rbac.Identity, resolved *identity.Resolved, mapper meta.RESTMapper) error {
-	a := rbac.Attributes{Verb: o.Verb}
-	d := &v1alpha1.AccessDecision{Verb: o.Verb}
+// request resolves --verb/--resource into the request's attributes and its description.
+func (o *AccessOptions) request(mapper meta.RESTMapper) (*rbac.Attributes, string, error) {
+	a := &rbac.Attributes{Verb: o.Verb}
 	if strings.HasPrefix(o.ResourceArg, "/") {
 		a.Path = o.ResourceArg
-		d.Request = o.Verb + " " + o.ResourceArg
-	} else {
-		typ, name, _ := strings.Cut(o.ResourceArg, "/")
-		res, err := resources.Resolve(mapper, typ)
-		if err != nil {
-			var nf *resources.NotFoundError
-			if errors.As(err, &nf) {
-				return cmdutil.UsageErrorf("%v", err)
-			}
-			return err
-		}
-		a.APIGroup, a.Resource, a.Subresource, a.Name = res.Group, res.Resource, o.Subresource, name
-		if res.Namespaced {
-			a.Namespace = o.Namespace
-		}
-		d.Request = fmt.Sprintf("%s %s", o.Verb, res.String())
-		if a.Subresource != "" {
-			d.Request += "/" + a.Subresource
-		}
-		if name != "" {
-			d.Request += " " + name
-		}
-		if a.Namespace != "" {
-			d.Request += " in " + a.Namespace
-		}
+		return a, o.Verb + " " + o.ResourceArg, nil
 	}
-	r.Decision = d
-	switch {
-	case resolved.Principal == nil:
-		d.Reason = resolved.NotMappedReason()
-		return nil
-	case id.Superuser():
-		d.Allowed, d.Reason = true, "group system:masters: the API server allows everything"
-		return nil
+	typ, name, _ := strings.Cut(o.ResourceArg, "/")
+	res, err := resources.Resolve(mapper, typ)
+	if err != nil {
+		var nf *resources.NotFoundError
+		if errors.As(err, &nf) {
+			return nil, "", cmdutil.UsageErrorf("%v", err)
+		}
+		return nil, "", err
 	}
-	if ok, g := ix.Allows(id, a); ok {
-		d.Allowed, d.Reason = true, fmt.Sprintf("RBAC: %s grants %s", g.Binding, g.Role)
-		return nil
+	a.APIGroup, a.Resource, a.Subresource, a.Name = res.Group, res.Resource, o.Subresource, name
+	if res.Namespaced {
+		a.Namespace = o.Scope.Namespace
 	}
-	allowing, warnings := resolved.DecidePolicies(&a)
-	r.Warnings = append(r.Warnings, warnings...)
-	if len(allowing) > 0 {
-		d.Allowed, d.Reason = true, fmt.Sprintf("EKS access policy %s (%s)", eks.PolicyName(allowing[0].PolicyARN), allowing[0].Scope.String())
-		return nil
+	d := fmt.Sprintf("%s %s", o.Verb, res.String())
+	if a.Subresource != "" {
+		d += "/" + a.Subresource
 	}
-	d.Reason = "no RBAC rule and no access policy allows it"
-	return nil
+	if name != "" {
+		d += " " + name
+	}
+	if a.Namespace != "" {
+		d += " in " + a.Namespace
+	}
+	return a, d, nil
 }
 
 func (o *AccessOptions) print(r *v1alpha1.AccessReport) error {
-	if !output.IsTable(o.Output) {
-		return output.PrintObject(o.Out, o.Output, r)
+	if !o.Print.IsTable() {
+		return o.Print.Print(o.Out, r)
 	}
 	w := o.Out
 	fmt.Fprintf(w, "ARN:       %s\n", r.ARN)
@@ -395,7 +244,7 @@ func (o *AccessOptions) print(r *v1alpha1.AccessReport) error {
 	if !r.Mapped {
 		return nil
 	}
-	return accessTable(r, o.Output == output.FormatWide).Write(w, o.NoHeaders)
+	return accessTable(r, o.Print.Wide()).Write(w, o.Print.NoHeaders)
 }
 
 // accessTable prints the rules the way 'kubectl auth can-i --list' does: one row per
@@ -432,7 +281,7 @@ func accessTable(r *v1alpha1.AccessReport, wide bool) *output.Table {
 				ns = "*"
 			}
 			names := strings.Join(x.Rule.ResourceNames, ",")
-			for _, res := range ruleResources(x.Rule) {
+			for _, res := range rbac.RuleResources(x.Rule) {
 				add(key{ns: ns, resource: res, names: names}, x)
 			}
 			for _, u := range x.Rule.NonResourceURLs {
@@ -458,19 +307,4 @@ func accessTable(r *v1alpha1.AccessReport, wide bool) *output.Table {
 		t.Append(cells...)
 	}
 	return t
-}
-
-// ruleResources are the resources of a rule as resource[/subresource].group.
-func ruleResources(r rbacv1.PolicyRule) []string {
-	var out []string
-	for _, g := range r.APIGroups {
-		for _, x := range r.Resources {
-			if g == "" {
-				out = append(out, x)
-			} else {
-				out = append(out, x+"."+g)
-			}
-		}
-	}
-	return out
 }

@@ -17,14 +17,8 @@ import (
 
 // NewCmdAccessEntries returns `kubectl eksiam access-entries`, which groups its subcommands.
 func NewCmdAccessEntries(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "access-entries",
-		Short: "Read EKS access entries",
-		Long:  "Read the EKS cluster's authentication mode and access entries, with their access policies.",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdAccessEntriesExport(f, streams))
+	cmd := newGroupCommand("access-entries", "Read EKS access entries", NewCmdAccessEntriesExport(f, streams))
+	cmd.Long = "Read the EKS cluster's authentication mode and access entries, with their access policies."
 	return cmd
 }
 
@@ -85,7 +79,7 @@ Exit codes: 0 written; 2 error (nothing is written on any error).`,
 
 // Run reads every entry, then writes the file in one piece.
 func (o *AccessEntriesExportOptions) Run(ctx context.Context) error {
-	cluster, ok := eksCluster(o.ClusterName, o.Region, o.loader)
+	cluster, ok := (&source.AccessRequest{ClusterName: o.ClusterName, Region: o.Region}).Cluster(o.loader)
 	if !ok {
 		return cmdutil.UsageErrorf("no EKS cluster name: the kubeconfig's current user does not run 'aws eks get-token' or 'aws-iam-authenticator token'; pass --cluster-name")
 	}

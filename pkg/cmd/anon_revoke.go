@@ -3,16 +3,11 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
-	authzv1 "k8s.io/api/authorization/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
@@ -25,18 +20,6 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/remedy"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
-
-// NewCmdAnon returns `kubectl eksiam anon`, which only groups its subcommands.
-func NewCmdAnon(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "anon",
-		Short: "Find and remove what RBAC grants to anonymous and unauthenticated callers",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdAnonRevoke(f, streams), NewCmdAnonRestore(f, streams))
-	return cmd
-}
 
 const anonRevokeLong = `Find every ClusterRoleBinding and RoleBinding whose subjects include User
 system:anonymous or Group system:unauthenticated, show what each grants anonymous
@@ -80,16 +63,12 @@ const anonRevokeExample = `  # What would be removed, checked by the API server?
 // AnonRevokeOptions are the inputs of `kubectl eksiam anon revoke`.
 type AnonRevokeOptions struct {
 	IncludePublicInfoViewer bool
-	DryRun                  cmdutil.DryRunStrategy
-	BackupDir               string
-	Output                  string
-	NoHeaders               bool
-	Filenames               []string
-	Recursive               bool
+	Remediation             cmdutil.RemediationFlags
+	Print                   *cmdutil.PrintFlags
+	Files                   cmdutil.FilenameFlags
 
-	Client kube.Interface
+	Input  source.Input
 	Config *rest.Config
-	Getter genericclioptions.RESTClientGetter
 	// VerifyTimeout bounds how long verification waits for the authorizer's cache.
 	VerifyTimeout time.Duration
 	genericiooptions.IOStreams
@@ -97,7 +76,7 @@ type AnonRevokeOptions struct {
 
 // NewCmdAnonRevoke returns `kubectl eksiam anon revoke`.
 func NewCmdAnonRevoke(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &AnonRevokeOptions{IOStreams: streams, VerifyTimeout: 10 * time.Second}
+	o := &AnonRevokeOptions{IOStreams: streams, VerifyTimeout: 10 * time.Second, Print: cmdutil.NewTablePrintFlags()}
 	cmd := &cobra.Command{
 		Use:     "revoke [--dry-run=none|client|server] [--include-public-info-viewer]",
 		Short:   "Remove User system:anonymous and Group system:unauthenticated from RBAC bindings",
@@ -108,60 +87,49 @@ func NewCmdAnonRevoke(f genericclioptions.RESTClientGetter, streams genericioopt
 			if err := o.Complete(f, cmd); err != nil {
 				return err
 			}
-			if err := output.ValidateFormat(o.Output); err != nil {
-				return cmdutil.UsageErrorf("%v", err)
+			if err := o.Print.Validate(); err != nil {
+				return err
 			}
 			return o.Run(cmd.Context())
 		},
 	}
-	fl := cmd.Flags()
-	fl.BoolVar(&o.IncludePublicInfoViewer, "include-public-info-viewer", false, "Also remove anonymous access from the bootstrap binding of system:public-info-viewer (/healthz, /livez, /readyz, /version).")
-	cmdutil.AddDryRunFlag(cmd)
-	fl.StringVar(&o.BackupDir, "backup-dir", defaultBackupDir(), "Directory for the backup of the bindings changed.")
-	fl.StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+".")
-	fl.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
-	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Find in these files, directories or - instead of a cluster (nothing is changed).")
-	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
+	cmd.Flags().BoolVar(&o.IncludePublicInfoViewer, "include-public-info-viewer", false, "Also remove anonymous access from the bootstrap binding of system:public-info-viewer (/healthz, /livez, /readyz, /version).")
+	o.Remediation.AddFlags(cmd, "the bindings changed")
+	o.Print.AddFlags(cmd)
+	o.Files.AddFlags(cmd, "Find in these files, directories or - instead of a cluster (nothing is changed).")
 	return cmd
 }
 
 // Complete resolves the dry-run mode and the clients.
 func (o *AnonRevokeOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobra.Command) error {
-	var err error
-	if o.DryRun, err = cmdutil.GetDryRunStrategy(cmd, func(m string) { fmt.Fprintln(o.ErrOut, "Warning: "+m) }); err != nil {
+	if err := o.Remediation.Complete(cmd, o.ErrOut); err != nil {
 		return err
 	}
-	o.Getter = f
-	if len(o.Filenames) > 0 {
+	var scope cmdutil.ScopeFlags // the whole cluster: no namespace applies
+	if err := completeInput(f, cmd, &scope, o.Files, &o.Input, o.ErrOut); err != nil {
+		return err
+	}
+	if o.Input.Offline() {
 		return nil
 	}
-	if o.Config, err = f.ToRESTConfig(); err != nil {
-		return err
-	}
-	o.Client, err = kube.NewForConfig(o.Config)
+	var err error
+	o.Config, err = f.ToRESTConfig()
 	return err
 }
 
 // Run finds, revokes, verifies and reports.
 func (o *AnonRevokeOptions) Run(ctx context.Context) error {
-	offline := len(o.Filenames) > 0
-	var snap *rbac.Snapshot
-	if offline {
-		files, err := source.ReadFiles(o.Getter, o.Filenames, o.Recursive)
-		if err != nil {
-			return err
-		}
-		snap = &files.RBAC
-	} else {
-		var err error
-		if snap, err = source.ReadRBAC(ctx, o.Client.RbacV1(), source.RBACScope{Namespaced: true}); err != nil {
-			return err
-		}
+	snap, err := source.Read(ctx, &o.Input, source.Request{RBAC: func(meta.RESTMapper) (source.RBACScope, error) {
+		return source.RBACScope{Namespaced: true}, nil
+	}})
+	if err != nil {
+		return err
 	}
-	findings := anon.Find(snap, anon.Options{IncludePublicInfoViewer: o.IncludePublicInfoViewer})
-	r := &v1alpha1.AnonReport{DryRun: dryRunName(o.DryRun), Bindings: []v1alpha1.AnonBinding{}, Verification: []v1alpha1.AnonProbe{}, Complete: true, Warnings: []v1alpha1.Warning{}}
-	v1alpha1.SetKind(r, "AnonReport")
-	if offline {
+	findings := anon.Find(snap.RBAC, anon.Options{IncludePublicInfoViewer: o.IncludePublicInfoViewer})
+	dryRun := o.Remediation.DryRun
+	r := v1alpha1.NewAnonReport(dryRunName(dryRun))
+	r.Complete, r.Warnings = snap.Complete(), append(r.Warnings, snap.Warnings...)
+	if snap.Offline {
 		r.DryRun = "offline"
 	}
 	for i := range findings {
@@ -169,23 +137,21 @@ func (o *AnonRevokeOptions) Run(ctx context.Context) error {
 	}
 
 	failed := 0
-	if !offline {
-		backup := remedy.NewBackupSet(o.BackupDir, "anon-revoke")
-		for i := range findings {
-			result, err := o.revoke(ctx, &findings[i], remedy.Options{DryRun: o.DryRun, BackupSet: backup})
-			if err != nil {
-				failed++
-				result = "error: " + cmdutil.Message(err)
-			}
-			r.Bindings[i].Result = result
+	if !snap.Offline {
+		c := o.Input.Clients.Kube
+		backup := remedy.NewBackupSet(o.Remediation.BackupDir, "anon-revoke")
+		failed = remedy.RevokeAnonymous(ctx, c, findings, r, remedy.Options{DryRun: dryRun, BackupSet: backup})
+		if err := backup.Close(); err != nil {
+			return fmt.Errorf("writing the backup %s: %w", backup.Path(), err)
 		}
 		r.Backup = backup.Path()
-		if o.DryRun == cmdutil.DryRunNone && failed == 0 {
-			o.verify(ctx, findings, r)
+		if dryRun == cmdutil.DryRunNone && failed == 0 {
+			remedy.VerifyAnonymous(ctx, c, findings, r, remedy.VerifyOptions{IncludePublicInfoViewer: o.IncludePublicInfoViewer, Timeout: o.VerifyTimeout})
 		}
-		r.AnonymousAuth = o.anonymousAuth(ctx)
+		r.AnonymousAuth = remedy.AnonymousAuth(ctx, o.Config)
 	}
 
+	printWarnings(o.ErrOut, r.Warnings)
 	if err := o.print(r); err != nil {
 		return err
 	}
@@ -201,7 +167,9 @@ func (o *AnonRevokeOptions) Run(ctx context.Context) error {
 	switch {
 	case failed > 0:
 		return fmt.Errorf("%d of %d binding(s) could not be changed; the others are listed with their results", failed, len(findings))
-	case len(findings) > 0 && (offline || o.DryRun != cmdutil.DryRunNone):
+	case !snap.Complete():
+		return snap.Err()
+	case len(findings) > 0 && (snap.Offline || dryRun != cmdutil.DryRunNone):
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
 	case stillAllowed > 0:
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
@@ -226,173 +194,19 @@ func anonBindingReport(f *anon.Finding) v1alpha1.AnonBinding {
 		b.Grants = append(b.Grants, "(the role does not exist: nothing)")
 	}
 	for _, rule := range f.Rules {
-		b.Grants = append(b.Grants, anon.RuleString(rule))
+		b.Grants = append(b.Grants, rbac.RuleString(rule))
 	}
 	return b
 }
 
-// revoke changes one binding, re-planning from the live object on every attempt.
-func (o *AnonRevokeOptions) revoke(ctx context.Context, f *anon.Finding, opts remedy.Options) (string, error) {
-	verb := func(deleted, changed bool) string {
-		switch {
-		case deleted && changed:
-			return "deleted" + o.DryRun.Suffix()
-		case changed:
-			return "updated" + o.DryRun.Suffix()
-		}
-		return "unchanged"
-	}
-	if f.Binding.Kind == "ClusterRoleBinding" {
-		res, err := remedy.ClusterRoleBinding(o.Client, f.Binding.Name, func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
-			if !exists {
-				return nil, false, nil // gone already: nothing to revoke
-			}
-			subjects, annotations, del, changed := anon.Revoke(f, live.Subjects, live.Annotations)
-			if del {
-				return nil, true, nil
-			}
-			d := live.DeepCopy()
-			d.Subjects, d.Annotations = subjects, annotations
-			return d, changed, nil
-		}, opts).Run(ctx)
-		return verb(res.Deleted, res.Changed), err
-	}
-	res, err := remedy.RoleBinding(o.Client, f.Binding.Namespace, f.Binding.Name, func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
-		if !exists {
-			return nil, false, nil
-		}
-		subjects, annotations, del, changed := anon.Revoke(f, live.Subjects, live.Annotations)
-		if del {
-			return nil, true, nil
-		}
-		d := live.DeepCopy()
-		d.Subjects, d.Annotations = subjects, annotations
-		return d, changed, nil
-	}, opts).Run(ctx)
-	return verb(res.Deleted, res.Changed), err
-}
-
-// verify asks SubjectAccessReview, as an anonymous caller, for a request through each
-// revoked rule. The RBAC authorizer reads from a cache, so an allowed answer is asked
-// again for a while; one that stays allowed is explained from the RBAC objects.
-func (o *AnonRevokeOptions) verify(ctx context.Context, findings []anon.Finding, r *v1alpha1.AnonReport) {
-	after, err := source.ReadRBAC(ctx, o.Client.RbacV1(), source.RBACScope{Namespaced: true})
-	if err != nil {
-		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "VerificationIncomplete", Message: "cannot explain the verification: " + cmdutil.Message(err)})
-	}
-	var ix *rbac.Index
-	if after != nil {
-		ix = rbac.NewIndex(after)
-	}
-	for i := range findings {
-		f := &findings[i]
-		for _, p := range anon.Probes(f) {
-			ask := func() (bool, error) {
-				sar := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{User: rbac.AnonymousUser, Groups: []string{rbac.UnauthenticatedGroup}}}
-				if p.Path != "" {
-					sar.Spec.NonResourceAttributes = &authzv1.NonResourceAttributes{Verb: p.Verb, Path: p.Path}
-				} else {
-					sar.Spec.ResourceAttributes = &authzv1.ResourceAttributes{Namespace: p.Namespace, Verb: p.Verb, Group: p.APIGroup,
-						Resource: p.Resource, Subresource: p.Subresource, Name: p.Name}
-				}
-				res, err := o.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
-				if err != nil {
-					return false, err
-				}
-				return res.Status.Allowed, nil
-			}
-			var via []string
-			if ix != nil {
-				via = stillGranted(ix, p.Attributes)
-			}
-			reason := strings.Join(via, ", ")
-			// Access kept on purpose: the bootstrap public-info-viewer binding.
-			kept := len(via) > 0 && !o.IncludePublicInfoViewer && !slices.ContainsFunc(via, func(b string) bool {
-				return b != "ClusterRoleBinding/"+anon.PublicInfoViewer
-			})
-			deadline := time.Now().Add(o.VerifyTimeout)
-			allowed, err := ask()
-			for err == nil && allowed && reason == "" && time.Now().Before(deadline) {
-				time.Sleep(200 * time.Millisecond)
-				allowed, err = ask()
-			}
-			probe := v1alpha1.AnonProbe{Request: p.Description, Binding: v1alpha1.ObjectRef{Kind: f.Binding.Kind, Namespace: f.Binding.Namespace, Name: f.Binding.Name}, Allowed: allowed}
-			switch {
-			case err != nil:
-				probe.Reason = "SubjectAccessReview failed: " + cmdutil.Message(err)
-				probe.Allowed = true // unknown: never report it as denied
-			case allowed && kept:
-				probe.Kept = true
-				probe.Reason = "still allowed by " + reason + ", which is kept (--include-public-info-viewer removes it)"
-			case allowed && reason != "":
-				probe.Reason = "still allowed by " + reason
-			case allowed:
-				probe.Reason = "still allowed, by no RBAC binding: another authorizer allows it"
-			}
-			r.Verification = append(r.Verification, probe)
-		}
-	}
-}
-
-// stillGranted names the bindings that still give an anonymous caller the request.
-func stillGranted(ix *rbac.Index, a rbac.Attributes) []string {
-	q := rbac.Query{Attributes: a}
-	var via []string
-	for _, s := range ix.WhoCan(q).Subjects {
-		if (s.Subject.Kind == "User" && s.Subject.Name == rbac.AnonymousUser) || (s.Subject.Kind == "Group" && s.Subject.Name == rbac.UnauthenticatedGroup) {
-			for _, g := range s.Grants {
-				via = append(via, g.Binding.String())
-			}
-		}
-	}
-	slices.Sort(via)
-	return slices.Compact(via)
-}
-
-// anonymousAuth asks GET /version without credentials.
-func (o *AnonRevokeOptions) anonymousAuth(ctx context.Context) *v1alpha1.AnonymousAuth {
-	a := &v1alpha1.AnonymousAuth{Request: "GET /version without credentials"}
-	cfg := rest.AnonymousClientConfig(o.Config)
-	client, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		a.Message = "cannot build an anonymous client: " + err.Error()
-		return a
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cfg.Host, "/")+"/version", nil)
-	if err != nil {
-		a.Message = err.Error()
-		return a
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		a.Message = "no answer: " + err.Error()
-		return a
-	}
-	resp.Body.Close()
-	a.StatusCode = resp.StatusCode
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
-		a.Message = "refused (401): the API server does not authenticate anonymous requests"
-	case http.StatusForbidden:
-		a.Enabled = true
-		a.Message = "authenticated as system:anonymous but forbidden (403): anonymous requests reach RBAC"
-	case http.StatusOK:
-		a.Enabled = true
-		a.Message = "answered (200): anonymous requests are authenticated as system:anonymous"
-	default:
-		a.Message = fmt.Sprintf("answered with status %d", resp.StatusCode)
-	}
-	return a
-}
-
 func (o *AnonRevokeOptions) print(r *v1alpha1.AnonReport) error {
-	if !output.IsTable(o.Output) {
-		return output.PrintObject(o.Out, o.Output, r)
+	if !o.Print.IsTable() {
+		return o.Print.Print(o.Out, r)
 	}
 	if len(r.Bindings) == 0 {
 		fmt.Fprintln(o.Out, "No binding grants anything to system:anonymous or system:unauthenticated (beyond system:public-info-viewer).")
 	} else {
-		wide := o.Output == output.FormatWide
+		wide := o.Print.Wide()
 		t := output.Table{Headers: []string{"BINDING", "SUBJECTS", "ROLE", "GRANTS", "ACTION", "RESULT"}}
 		if wide {
 			t.Headers = append(t.Headers, "BOOTSTRAP", "AUTOUPDATE")
@@ -420,7 +234,7 @@ func (o *AnonRevokeOptions) print(r *v1alpha1.AnonReport) error {
 			}
 			t.Append(row...)
 		}
-		if err := t.Write(o.Out, o.NoHeaders); err != nil {
+		if err := t.Write(o.Out, o.Print.NoHeaders); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
 
@@ -60,8 +61,12 @@ func (s *awsAuthSource) complete(f genericclioptions.RESTClientGetter) error {
 	if err != nil {
 		return err
 	}
-	_, s.Core, err = newReadClients(config)
-	return err
+	k, err := kube.NewForConfig(source.ClientConfig(config))
+	if err != nil {
+		return err
+	}
+	s.Core = k.CoreV1()
+	return nil
 }
 
 // read returns aws-auth. A missing ConfigMap in the cluster is an error naming it.
@@ -84,16 +89,4 @@ func findingReport(f awsauth.Finding) v1alpha1.AWSAuthFinding {
 	return v1alpha1.AWSAuthFinding{Rule: f.Rule, Name: f.Name, Severity: string(f.Severity),
 		Location: v1alpha1.AWSAuthLocation{Key: f.Location.Key, Entry: f.Location.Entry, Field: f.Location.Field, Line: f.Location.Line, Column: f.Location.Column},
 		ARN:      f.ARN, Message: f.Message, Hint: f.Hint}
-}
-
-// droppedFindings are the findings that say the authenticator drops a key or entry.
-func droppedFindings(fs []awsauth.Finding) []awsauth.Finding {
-	var out []awsauth.Finding
-	for _, f := range fs {
-		switch f.Rule {
-		case "AA06", "AA07", "AA09", "AA11":
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -20,16 +20,15 @@ import (
 // AWSAuthDiffOptions are the inputs of `kubectl eksiam aws-auth diff`.
 type AWSAuthDiffOptions struct {
 	// From is the current side (the cluster unless --from is given); Desired is -f.
-	From      awsAuthSource
-	Desired   string
-	Output    string
-	NoHeaders bool
+	From    awsAuthSource
+	Desired string
+	Print   *cmdutil.PrintFlags
 	genericiooptions.IOStreams
 }
 
 // NewCmdAWSAuthDiff returns `kubectl eksiam aws-auth diff`.
 func NewCmdAWSAuthDiff(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &AWSAuthDiffOptions{IOStreams: streams}
+	o := &AWSAuthDiffOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags()}
 	cmd := &cobra.Command{
 		Use:   "diff -f DESIRED [--from FILE]",
 		Short: "Show what a desired aws-auth would change in who is mapped to what",
@@ -61,16 +60,15 @@ Exit codes: 0 no difference; 1 differences; 2 error.`,
 			if err := o.From.complete(f); err != nil {
 				return err
 			}
-			if err := output.ValidateFormat(o.Output); err != nil {
-				return cmdutil.UsageErrorf("%v", err)
+			if err := o.Print.Validate(); err != nil {
+				return err
 			}
 			return o.Run(cmd.Context())
 		},
 	}
 	cmd.Flags().StringVarP(&o.Desired, "filename", "f", "", "The desired aws-auth ConfigMap (a file, or - for stdin).")
 	cmd.Flags().StringVar(&o.From.Filename, "from", "", "Compare this file instead of the cluster's aws-auth.")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+".")
-	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
+	o.Print.AddFlags(cmd)
 	return cmd
 }
 
@@ -86,11 +84,11 @@ func (o *AWSAuthDiffOptions) Run(ctx context.Context) error {
 	}
 	d := awsauth.Compare(from.Object.Data, desired.Object.Data)
 	r := diffReport(d, from.Source, desired.Source)
-	if !output.IsTable(o.Output) {
-		if err := output.PrintObject(o.Out, o.Output, r); err != nil {
+	if !o.Print.IsTable() {
+		if err := o.Print.Print(o.Out, r); err != nil {
 			return err
 		}
-	} else if err := printDiff(o.Out, r, o.NoHeaders); err != nil {
+	} else if err := printDiff(o.Out, r, o.Print.NoHeaders); err != nil {
 		return err
 	}
 	if !r.Same {

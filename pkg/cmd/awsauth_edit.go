@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/remedy"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
 
@@ -25,16 +25,8 @@ type AWSAuthAddOptions struct {
 
 // NewCmdAWSAuthAdd returns `kubectl eksiam aws-auth add`, with role and user under it.
 func NewCmdAWSAuthAdd(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "add",
-		Short: "Map an IAM role or user in aws-auth",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	for _, kind := range []string{awsauth.KindRole, awsauth.KindUser} {
-		cmd.AddCommand(newCmdAWSAuthAddKind(f, streams, kind))
-	}
-	return cmd
+	return newGroupCommand("add", "Map an IAM role or user in aws-auth",
+		newCmdAWSAuthAddKind(f, streams, awsauth.KindRole), newCmdAWSAuthAddKind(f, streams, awsauth.KindUser))
 }
 
 func newCmdAWSAuthAddKind(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams, kind string) *cobra.Command {
@@ -67,13 +59,7 @@ The new entry follows the layout of the existing ones; nothing else changes. Wit
 			if err := o.complete(f, cmd); err != nil {
 				return err
 			}
-			return o.run(cmd.Context(), func(live map[string]string, _ bool) (map[string]string, []string, error) {
-				res, err := awsauth.ApplyEdits(live, []awsauth.Edit{{Op: awsauth.OpAdd, Kind: o.Kind, ARN: o.ARN, Username: o.Username, Groups: o.Groups}})
-				if err != nil {
-					return nil, nil, err
-				}
-				return res.Data, res.Notes, nil
-			})
+			return o.run(cmd.Context(), remedy.EditsPlan([]awsauth.Edit{{Op: awsauth.OpAdd, Kind: o.Kind, ARN: o.ARN, Username: o.Username, Groups: o.Groups}}, false))
 		},
 	}
 	cmd.Flags().StringVar(&o.Username, "username", "", "Kubernetes username; may use {{SessionName}}, {{AccountID}} ... (quote it in the shell).")
@@ -113,24 +99,13 @@ mapAccounts), with the comment lines directly above each. Nothing else changes.
 			if err := o.complete(f, cmd); err != nil {
 				return err
 			}
-			return o.run(cmd.Context(), func(live map[string]string, _ bool) (map[string]string, []string, error) {
-				res, err := awsauth.ApplyEdits(live, []awsauth.Edit{{Op: awsauth.OpRemove, ARN: o.ARN}})
-				if err != nil {
-					if o.IgnoreNotFound && isNotMapped(err) {
-						return live, nil, nil
-					}
-					return nil, nil, err
-				}
-				return res.Data, res.Notes, nil
-			})
+			return o.run(cmd.Context(), remedy.EditsPlan([]awsauth.Edit{{Op: awsauth.OpRemove, ARN: o.ARN}}, o.IgnoreNotFound))
 		},
 	}
 	cmd.Flags().BoolVar(&o.IgnoreNotFound, "ignore-not-found", false, "Succeed without change when the ARN is not mapped.")
 	o.addFlags(cmd)
 	return cmd
 }
-
-func isNotMapped(err error) bool { return errors.Is(err, awsauth.ErrNotMapped) }
 
 // AWSAuthApplyOptions are the inputs of `kubectl eksiam aws-auth apply`.
 type AWSAuthApplyOptions struct {
@@ -172,7 +147,7 @@ not exist.
 				return err
 			}
 			return o.run(cmd.Context(), func(live map[string]string, _ bool) (map[string]string, []string, error) {
-				return applyDesired(live, desired.Object.Data)
+				return awsauth.Reconcile(live, desired.Object.Data)
 			})
 		},
 	}
@@ -180,35 +155,6 @@ not exist.
 	cmd.Flags().BoolVar(&o.Create, "create", false, "Create aws-auth if it does not exist.")
 	o.addFlags(cmd)
 	return cmd
-}
-
-// applyDesired turns the semantic difference between live and desired into edits.
-func applyDesired(live, desired map[string]string) (map[string]string, []string, error) {
-	d := awsauth.Compare(live, desired)
-	var edits []awsauth.Edit
-	for _, c := range d.Changes {
-		switch c.Type {
-		case awsauth.Removed:
-			edits = append(edits, awsauth.Edit{Op: awsauth.OpRemove, Kind: c.Kind, ARN: c.Old.ARN})
-		case awsauth.Added:
-			arn := c.New.ARN
-			e := awsauth.Edit{Op: awsauth.OpAdd, Kind: c.Kind, ARN: arn, Username: c.New.Username, Groups: c.New.Groups, SSO: c.New.SSO}
-			if c.New.SSO != nil {
-				e.ARN = ""
-			}
-			edits = append(edits, e)
-		case awsauth.Changed:
-			edits = append(edits, awsauth.Edit{Op: awsauth.OpSet, Kind: c.Kind, ARN: c.Old.ARN, Username: c.New.Username, Groups: c.New.Groups})
-		}
-	}
-	res, err := awsauth.ApplyEdits(live, edits)
-	if err != nil {
-		return nil, nil, err
-	}
-	if after := awsauth.Compare(res.Data, desired); !after.Same() {
-		return nil, nil, fmt.Errorf("internal check failed, nothing was changed: the result still differs from the desired ConfigMap in %d mapping(s)", len(after.Changes))
-	}
-	return res.Data, res.Notes, nil
 }
 
 // AWSAuthRestoreOptions are the inputs of `kubectl eksiam aws-auth restore`.

@@ -17,15 +17,14 @@ import (
 
 // AWSAuthGetOptions are the inputs of `kubectl eksiam aws-auth get`.
 type AWSAuthGetOptions struct {
-	Source    awsAuthSource
-	Output    string
-	NoHeaders bool
+	Source awsAuthSource
+	Print  *cmdutil.PrintFlags
 	genericiooptions.IOStreams
 }
 
 // NewCmdAWSAuthGet returns `kubectl eksiam aws-auth get`.
 func NewCmdAWSAuthGet(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &AWSAuthGetOptions{IOStreams: streams}
+	o := &AWSAuthGetOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags()}
 	cmd := &cobra.Command{
 		Use:   "get [-f FILE]",
 		Short: "List the IAM mappings of aws-auth as the authenticator holds them",
@@ -51,15 +50,14 @@ Exit codes: 0 listed; 2 error (aws-auth missing or unreadable, bad flags).`,
 			if err := o.Complete(f); err != nil {
 				return err
 			}
-			if err := output.ValidateFormat(o.Output); err != nil {
-				return cmdutil.UsageErrorf("%v", err)
+			if err := o.Print.Validate(); err != nil {
+				return err
 			}
 			return o.Run(cmd.Context())
 		},
 	}
 	cmd.Flags().StringVarP(&o.Source.Filename, "filename", "f", "", "Read aws-auth from this file (or - for stdin) instead of the cluster.")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+".")
-	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
+	o.Print.AddFlags(cmd)
 	return cmd
 }
 
@@ -83,14 +81,14 @@ func (o *AWSAuthGetOptions) Run(ctx context.Context) error {
 	for _, m := range mappings {
 		r.Mappings = append(r.Mappings, mappingReport(m))
 	}
-	for _, f := range droppedFindings(awsauth.Validate(a.Object, awsauth.Options{})) {
+	for _, f := range a.Dropped() {
 		r.Dropped = append(r.Dropped, findingReport(f))
 		fmt.Fprintf(o.ErrOut, "Warning: %s: %s\n", f.Location, f.Message)
 	}
-	if !output.IsTable(o.Output) {
-		return output.PrintObject(o.Out, o.Output, r)
+	if !o.Print.IsTable() {
+		return o.Print.Print(o.Out, r)
 	}
-	wide := o.Output == output.FormatWide
+	wide := o.Print.Wide()
 	t := output.Table{Headers: []string{"TYPE", "ARN", "USERNAME", "GROUPS", "STATUS"}}
 	if wide {
 		t.Headers = append(t.Headers, "ENTRY")
@@ -102,5 +100,5 @@ func (o *AWSAuthGetOptions) Run(ctx context.Context) error {
 		}
 		t.Append(row...)
 	}
-	return t.Write(o.Out, o.NoHeaders)
+	return t.Write(o.Out, o.Print.NoHeaders)
 }

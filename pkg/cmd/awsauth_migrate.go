@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/migrate"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
 
 // formatShell prints the plan as a reviewable shell script of aws CLI commands.
@@ -25,17 +26,17 @@ const formatShell = "shell"
 
 // AWSAuthMigrateOptions are the inputs of `kubectl eksiam aws-auth migrate`.
 type AWSAuthMigrateOptions struct {
-	Source    awsAuthSource
-	EKS       eksFlags
-	Output    string
-	NoHeaders bool
-	loader    clientcmd.ClientConfig
+	Source awsAuthSource
+	EKS    eksFlags
+	Print  *cmdutil.PrintFlags
+	loader clientcmd.ClientConfig
 	genericiooptions.IOStreams
 }
 
 // NewCmdAWSAuthMigrate returns `kubectl eksiam aws-auth migrate`.
 func NewCmdAWSAuthMigrate(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &AWSAuthMigrateOptions{IOStreams: streams, EKS: eksFlags{ManagedRoles: true}}
+	o := &AWSAuthMigrateOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags(formatShell)}
+	o.EKS.ManagedRoles = true // the roles EKS manages itself (migrate.ActionManaged)
 	cmd := &cobra.Command{
 		Use:   "migrate [-f FILE] [-o table|wide|json|yaml|shell]",
 		Short: "Plan the move of aws-auth mappings to EKS access entries",
@@ -76,10 +77,8 @@ Exit codes: 0 every mapping in effect can move; 1 some cannot (listed); 2 error.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Source.In = o.In
 			o.loader = f.ToRawKubeConfigLoader()
-			if o.Output != formatShell {
-				if err := output.ValidateFormat(o.Output); err != nil {
-					return cmdutil.UsageErrorf("%v", err)
-				}
+			if err := o.Print.Validate(); err != nil {
+				return err
 			}
 			if err := o.Source.complete(f); err != nil {
 				return err
@@ -88,8 +87,7 @@ Exit codes: 0 every mapping in effect can move; 1 some cannot (listed); 2 error.
 		},
 	}
 	cmd.Flags().StringVarP(&o.Source.Filename, "filename", "f", "", "Plan from this aws-auth file (or - for stdin) instead of the cluster's; access entries are then read only from --access-entries-file.")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(append(output.Formats(), formatShell), ", ")+" (wide adds the changes in meaning).")
-	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
+	o.Print.AddFlags(cmd, "Output format: "+strings.Join(o.Print.Formats(), ", ")+" (wide adds the changes in meaning).")
 	o.EKS.add(cmd.Flags())
 	return cmd
 }
@@ -100,7 +98,7 @@ func (o *AWSAuthMigrateOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	access, warning, err := o.EKS.load(ctx, o.loader, o.Source.Filename != "")
+	access, warning, err := o.EKS.request().Load(ctx, o.loader, o.Source.Filename != "")
 	if err != nil {
 		return err
 	}
@@ -114,7 +112,7 @@ func (o *AWSAuthMigrateOptions) Run(ctx context.Context) error {
 			target.Region = access.Cluster.Region
 		}
 	} else if target.Cluster == "" && o.Source.Filename == "" {
-		if c, ok := eksCluster("", target.Region, o.loader); ok {
+		if c, ok := (&source.AccessRequest{Region: target.Region}).Cluster(o.loader); ok {
 			target.Cluster, target.Region = c.Name, c.Region
 		}
 	}
@@ -134,18 +132,18 @@ func (o *AWSAuthMigrateOptions) Run(ctx context.Context) error {
 	if target.Cluster == "" {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "ClusterNameUnknown", Message: "the cluster name is unknown: the commands use $CLUSTER_NAME (or pass --cluster-name)"})
 	}
-	if o.NoHeaders && !output.IsTable(o.Output) {
+	if o.Print.NoHeaders && !o.Print.IsTable() {
 		return cmdutil.UsageErrorf("--no-headers applies to table output only")
 	}
 	switch {
-	case o.Output == formatShell:
+	case o.Print.Output == formatShell:
 		printMigrationScript(o.Out, r)
-	case !output.IsTable(o.Output):
-		if err := output.PrintObject(o.Out, o.Output, r); err != nil {
+	case !o.Print.IsTable():
+		if err := o.Print.Print(o.Out, r); err != nil {
 			return err
 		}
 	default:
-		if err := printMigrationTable(o.Out, r, o.Output == output.FormatWide, o.NoHeaders); err != nil {
+		if err := printMigrationTable(o.Out, r, o.Print.Wide(), o.Print.NoHeaders); err != nil {
 			return err
 		}
 	}

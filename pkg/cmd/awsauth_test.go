@@ -22,6 +22,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/remedy"
 )
 
 // Golden files of the read-only aws-auth commands on fixtures.
@@ -101,10 +102,12 @@ func fakeCluster() *fake.Clientset {
 
 func writer(c *fake.Clientset, dryRun cmdutil.DryRunStrategy, backupDir string) (*awsAuthWriter, *bytes.Buffer, *bytes.Buffer) {
 	var out, errOut bytes.Buffer
-	return &awsAuthWriter{DryRun: dryRun, BackupDir: backupDir, Client: c, IOStreams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut}}, &out, &errOut
+	w := &awsAuthWriter{Remediation: cmdutil.RemediationFlags{DryRun: dryRun, BackupDir: backupDir}, Print: cmdutil.NewObjectPrintFlags(""),
+		Client: c, IOStreams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut}}
+	return w, &out, &errOut
 }
 
-func addPlan(arn string) planFunc {
+func addPlan(arn string) remedy.AWSAuthPlan {
 	return func(live map[string]string, _ bool) (map[string]string, []string, error) {
 		out := map[string]string{}
 		for k, v := range live {
@@ -220,7 +223,7 @@ func TestAWSAuthWriteGuardRefuses(t *testing.T) {
 	err := w.run(context.Background(), func(map[string]string, bool) (map[string]string, []string, error) {
 		return map[string]string{"mapRoles": "- rolearn: arn:aws:iam::111122223333:role/Other\n  username: o\n"}, nil, nil
 	})
-	var ge *guardError
+	var ge *remedy.GuardError
 	if !errors.As(err, &ge) || cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), "no working admin mapping") {
 		t.Fatalf("want the admin-path guard, got %v", err)
 	}

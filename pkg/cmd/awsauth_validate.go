@@ -17,10 +17,9 @@ import (
 
 // AWSAuthValidateOptions are the inputs of `kubectl eksiam aws-auth validate`.
 type AWSAuthValidateOptions struct {
-	Source    awsAuthSource
-	Strict    bool
-	Output    string
-	NoHeaders bool
+	Source awsAuthSource
+	Strict bool
+	Print  *cmdutil.PrintFlags
 	// ClusterAccount for rule AA19 (default: inferred from the node role mappings).
 	ClusterAccount string
 	genericiooptions.IOStreams
@@ -28,7 +27,7 @@ type AWSAuthValidateOptions struct {
 
 // NewCmdAWSAuthValidate returns `kubectl eksiam aws-auth validate`.
 func NewCmdAWSAuthValidate(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &AWSAuthValidateOptions{IOStreams: streams}
+	o := &AWSAuthValidateOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags()}
 	cmd := &cobra.Command{
 		Use:   "validate [-f FILE] [--strict]",
 		Short: "Check aws-auth against every rule of how EKS reads it",
@@ -57,16 +56,15 @@ Exit codes: 0 no ERROR (with --strict: no finding at all); 1 an ERROR (with
 			if err := o.Source.complete(f); err != nil {
 				return err
 			}
-			if err := output.ValidateFormat(o.Output); err != nil {
-				return cmdutil.UsageErrorf("%v", err)
+			if err := o.Print.Validate(); err != nil {
+				return err
 			}
 			return o.Run(cmd.Context())
 		},
 	}
 	cmd.Flags().StringVarP(&o.Source.Filename, "filename", "f", "", "Validate this file (or - for stdin) instead of the cluster's aws-auth.")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "Exit 1 on warnings too.")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+" (wide adds the hints).")
-	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
+	o.Print.AddFlags(cmd, "Output format: "+strings.Join(o.Print.Formats(), ", ")+" (wide adds the hints).")
 	cmd.Flags().StringVar(&o.ClusterAccount, "cluster-account", "", "The cluster's AWS account, for the cross-account rule (default: that of the node roles).")
 	return cmd
 }
@@ -88,12 +86,12 @@ func (o *AWSAuthValidateOptions) Run(ctx context.Context) error {
 			r.Warnings++
 		}
 	}
-	if !output.IsTable(o.Output) {
-		if err := output.PrintObject(o.Out, o.Output, r); err != nil {
+	if !o.Print.IsTable() {
+		if err := o.Print.Print(o.Out, r); err != nil {
 			return err
 		}
 	} else if len(findings) > 0 {
-		wide := o.Output == output.FormatWide
+		wide := o.Print.Wide()
 		t := output.Table{Headers: []string{"SEVERITY", "RULE", "LOCATION", "MESSAGE"}}
 		if wide {
 			t.Headers = append(t.Headers, "HINT")
@@ -105,7 +103,7 @@ func (o *AWSAuthValidateOptions) Run(ctx context.Context) error {
 			}
 			t.Append(row...)
 		}
-		if err := t.Write(o.Out, o.NoHeaders); err != nil {
+		if err := t.Write(o.Out, o.Print.NoHeaders); err != nil {
 			return err
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -14,8 +13,9 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
+
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/resources"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
@@ -217,8 +217,9 @@ func completeFixed(values ...string) func(*cobra.Command, []string, string) ([]c
 	}
 }
 
-// registerCompletions wires the dynamic completions into the command tree: the
-// kubeconfig flags on the root, and -o and --dry-run wherever a command has them.
+// registerCompletions wires the dynamic completions of the kubeconfig flags into the
+// root. -o and --dry-run complete from the flag types that register them
+// (cmdutil.PrintFlags, cmdutil.RemediationFlags), each with its command's values.
 func registerCompletions(root *cobra.Command, f genericclioptions.RESTClientGetter) {
 	pf := root.PersistentFlags()
 	for flag, fn := range map[string]func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective){
@@ -231,21 +232,4 @@ func registerCompletions(root *cobra.Command, f genericclioptions.RESTClientGett
 			_ = root.RegisterFlagCompletionFunc(flag, fn)
 		}
 	}
-	var walk func(*cobra.Command)
-	walk = func(c *cobra.Command) {
-		if fl := c.Flags().Lookup("output"); fl != nil {
-			formats := output.Formats()
-			if c.Name() == "migrate" {
-				formats = append(formats, formatShell)
-			}
-			_ = c.RegisterFlagCompletionFunc("output", completeFixed(formats...))
-		}
-		if c.Flags().Lookup("dry-run") != nil {
-			_ = c.RegisterFlagCompletionFunc("dry-run", completeFixed("none", "client", "server"))
-		}
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(root)
 }

@@ -58,3 +58,16 @@ Forbidden, or an incomplete view).`,
 	registerCompletions(cmd, configFlags)
 	return cmd
 }
+
+// newGroupCommand is a command that only groups its subcommands (`sa`, `anon`...):
+// run bare, it prints its help.
+func newGroupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}

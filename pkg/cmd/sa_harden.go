@@ -1,16 +1,14 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/metadata"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
@@ -19,18 +17,6 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/remedy"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
-
-// NewCmdSA returns `kubectl eksiam sa`, which only groups its subcommands.
-func NewCmdSA(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "sa",
-		Short: "Audit and harden service accounts (CIS Amazon EKS Benchmark)",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(NewCmdSAHarden(f, streams), NewCmdSARestore(f, streams))
-	return cmd
-}
 
 const saHardenLong = `Audit the service accounts of a namespace (or all, with -A) against the CIS Amazon EKS
 Benchmark and the EKS best practices, then fix what can be fixed safely.
@@ -88,27 +74,21 @@ const saHardenExample = `  # Audit every namespace without changing anything
 
 // SAHardenOptions are the inputs of `kubectl eksiam sa harden`.
 type SAHardenOptions struct {
-	Namespace             string
-	AllNamespaces         bool
+	Scope                 cmdutil.ScopeFlags
 	Exclude               []string
 	RemoveDefaultBindings bool
-	DryRun                cmdutil.DryRunStrategy
-	BackupDir             string
-	Output                string
-	NoHeaders             bool
-	Filenames             []string
-	Recursive             bool
+	Remediation           cmdutil.RemediationFlags
+	Print                 *cmdutil.PrintFlags
+	Files                 cmdutil.FilenameFlags
 
-	Client   kube.Interface
-	Metadata metadata.Interface
-	Getter   genericclioptions.RESTClientGetter
+	Input    source.Input
 	PageSize int64
 	genericiooptions.IOStreams
 }
 
 // NewCmdSAHarden returns `kubectl eksiam sa harden`.
 func NewCmdSAHarden(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &SAHardenOptions{IOStreams: streams}
+	o := &SAHardenOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags()}
 	cmd := &cobra.Command{
 		Use:     "harden [-n NS | -A] [--dry-run=none|client|server] [--remove-default-bindings]",
 		Short:   "Audit and fix default service accounts per the CIS Amazon EKS Benchmark",
@@ -119,121 +99,73 @@ func NewCmdSAHarden(f genericclioptions.RESTClientGetter, streams genericiooptio
 			if err := o.Complete(f, cmd); err != nil {
 				return err
 			}
-			if err := o.Validate(); err != nil {
+			if err := o.Print.Validate(); err != nil {
 				return err
 			}
 			return o.Run(cmd.Context())
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace.")
+	o.Scope.AddFlags(cmd, "Audit every namespace.")
 	fl.StringSliceVar(&o.Exclude, "exclude-namespace", nil, "Leave this namespace out (repeatable).")
 	fl.BoolVar(&o.RemoveDefaultBindings, "remove-default-bindings", false, "Also take the default service accounts out of the RoleBindings and ClusterRoleBindings that name them.")
-	cmdutil.AddDryRunFlag(cmd)
-	fl.StringVar(&o.BackupDir, "backup-dir", defaultBackupDir(), "Directory for the backup of the objects changed.")
-	fl.StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+".")
-	fl.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
-	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Audit objects from these files, directories or - instead of a cluster (nothing is changed).")
-	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
+	o.Remediation.AddFlags(cmd, "the objects changed")
+	o.Print.AddFlags(cmd)
+	o.Files.AddFlags(cmd, "Audit objects from these files, directories or - instead of a cluster (nothing is changed).")
 	return cmd
 }
 
 // Complete resolves the namespace, the dry-run mode and the clients.
 func (o *SAHardenOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobra.Command) error {
-	var err error
-	if o.DryRun, err = cmdutil.GetDryRunStrategy(cmd, func(m string) { fmt.Fprintln(o.ErrOut, "Warning: "+m) }); err != nil {
+	if err := o.Remediation.Complete(cmd, o.ErrOut); err != nil {
 		return err
 	}
-	o.Getter = f
-	if fl := cmd.Flag("namespace"); fl != nil && fl.Changed {
-		o.Namespace = fl.Value.String()
-	} else if !o.AllNamespaces {
-		if o.Namespace, _, err = f.ToRawKubeConfigLoader().Namespace(); err != nil {
-			if len(o.Filenames) == 0 {
-				return err
-			}
-			o.Namespace = "default"
-		}
-	}
-	if o.AllNamespaces {
-		o.Namespace = ""
-	}
-	if len(o.Filenames) > 0 {
-		return nil
-	}
-	config, err := f.ToRESTConfig()
-	if err != nil {
-		return err
-	}
-	if o.Client, err = kube.NewForConfig(config); err != nil {
-		return err
-	}
-	o.Metadata, err = metadata.NewForConfig(config)
-	return err
-}
-
-// Validate checks the flags.
-func (o *SAHardenOptions) Validate() error {
-	if err := output.ValidateFormat(o.Output); err != nil {
-		return cmdutil.UsageErrorf("%v", err)
-	}
-	return nil
+	return completeInput(f, cmd, &o.Scope, o.Files, &o.Input, o.ErrOut)
 }
 
 // Run audits, fixes and reports.
 func (o *SAHardenOptions) Run(ctx context.Context) error {
-	scope := source.HardenScope{Namespace: o.Namespace, Exclude: o.Exclude, PageSize: o.PageSize}
-	var (
-		in  *harden.Input
-		err error
-	)
-	offline := len(o.Filenames) > 0
-	if offline {
-		col := source.NewHardenCollector(scope)
-		files, err := source.ReadFiles(o.Getter, o.Filenames, o.Recursive, col.Visit)
-		if err != nil {
-			return err
-		}
-		in = col.Input(&files.RBAC)
-	} else if in, err = source.ReadHarden(ctx, source.HardenClients{Kube: o.Client, Metadata: o.Metadata}, scope); err != nil {
+	scope := source.HardenScope{Namespace: o.Scope.Namespace, Exclude: o.Exclude, PageSize: o.PageSize}
+	if o.Scope.AllNamespaces {
+		scope.Namespace = ""
+	}
+	snap, err := source.Read(ctx, &o.Input, source.Request{Harden: &scope})
+	if err != nil {
 		return err
 	}
-
+	in := snap.Harden
 	audit := harden.Audit(in, harden.Options{RemoveDefaultBindings: o.RemoveDefaultBindings})
-	r := &v1alpha1.SAHardenReport{Namespaces: nonNil(in.Namespaces), DryRun: dryRunName(o.DryRun), Findings: []v1alpha1.HardenFinding{},
-		Changes: []v1alpha1.HardenChange{}, KeepTokens: []v1alpha1.ObjectRef{}, Overrides: []v1alpha1.ObjectRef{}, Complete: true, Warnings: []v1alpha1.Warning{}}
-	v1alpha1.SetKind(r, "SAHardenReport")
-	if offline {
+	r := v1alpha1.NewSAHardenReport(dryRunName(o.Remediation.DryRun))
+	r.Namespaces = nonNil(in.Namespaces)
+	r.Complete, r.Warnings = snap.Complete(), append(r.Warnings, snap.Warnings...)
+	if snap.Offline {
 		r.DryRun = "offline"
 	}
 	for _, f := range audit.Findings {
 		r.Findings = append(r.Findings, v1alpha1.HardenFinding{Check: f.Check, Benchmark: f.Benchmark, Severity: f.Severity, Namespace: f.Namespace,
-			Object: hardenRef(f.Object), Message: f.Message, Grants: f.Grants, Fix: f.Fix, Fixable: f.Fixable})
+			Object: remedy.HardenRef(f.Object), Message: f.Message, Grants: f.Grants, Fix: f.Fix, Fixable: f.Fixable})
 	}
 	for _, p := range audit.Plan.KeepTokens {
-		r.KeepTokens = append(r.KeepTokens, hardenRef(p))
+		r.KeepTokens = append(r.KeepTokens, remedy.HardenRef(p))
 	}
 	for _, p := range audit.Plan.Overrides {
-		r.Overrides = append(r.Overrides, hardenRef(p))
+		r.Overrides = append(r.Overrides, remedy.HardenRef(p))
 	}
 
-	failed := 0
-	var backup *remedy.BackupSet
-	if !offline {
-		backup = remedy.NewBackupSet(o.BackupDir, "sa-harden")
-		failed = o.apply(ctx, audit.Plan, backup, r)
+	dryRun := o.Remediation.DryRun
+	var out remedy.Outcome
+	if !snap.Offline {
+		backup := remedy.NewBackupSet(o.Remediation.BackupDir, "sa-harden")
+		out = remedy.ApplyHarden(ctx, o.Input.Clients.Kube, audit.Plan, r, remedy.Options{DryRun: dryRun, BackupSet: backup})
+		if err := backup.Close(); err != nil {
+			return fmt.Errorf("writing the backup %s: %w", backup.Path(), err)
+		}
 		r.Backup = backup.Path()
 	}
-	fixed := 0
-	if o.DryRun == cmdutil.DryRunNone && !offline && failed == 0 {
-		for _, f := range audit.Findings {
-			if f.Fixable {
-				fixed++
-			}
-		}
-	}
-	r.Remaining = len(audit.Findings) - fixed
+	r.Failed, r.NotAttempted = out.Failed, out.NotAttempted
+	r.Remaining = len(audit.Findings) - remedy.Fixed(audit.Findings, r.Changes, dryRun)
 
+	printWarnings(o.ErrOut, r.Warnings)
 	if err := o.print(r); err != nil {
 		return err
 	}
@@ -241,11 +173,16 @@ func (o *SAHardenOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "Backup of the objects changed: %s (restore with: kubectl eksiam sa restore -f %s)\n", r.Backup, r.Backup)
 	}
 	fmt.Fprintf(o.ErrOut, "%d namespace(s): %d finding(s), %d change(s)%s, %d finding(s) remaining\n",
-		len(r.Namespaces), len(r.Findings), len(r.Changes), o.DryRun.Suffix(), r.Remaining)
+		len(r.Namespaces), len(r.Findings), len(r.Changes), dryRun.Suffix(), r.Remaining)
 	switch {
-	case failed > 0:
-		return fmt.Errorf("%d of %d change(s) failed; the others are listed with their results", failed, len(r.Changes))
-	case r.Remaining > 0 || (o.DryRun != cmdutil.DryRunNone && len(r.Changes) > 0):
+	case out.Stopped != nil:
+		return fmt.Errorf("the run stopped after %d of %d change(s): %s; %d failed, %d not attempted (listed above); rerun the same command to go on (what is done is found done), or undo with 'kubectl eksiam sa restore -f %s'",
+			len(r.Changes)-out.NotAttempted-out.Failed, len(r.Changes), cmdutil.Message(out.Stopped), out.Failed, out.NotAttempted, cmp.Or(r.Backup, "BACKUP"))
+	case out.Failed > 0:
+		return fmt.Errorf("%d of %d change(s) failed; the others are listed with their results", out.Failed, len(r.Changes))
+	case !snap.Complete():
+		return snap.Err()
+	case r.Remaining > 0 || (dryRun != cmdutil.DryRunNone && len(r.Changes) > 0):
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
 	}
 	return nil
@@ -255,62 +192,11 @@ func dryRunName(s cmdutil.DryRunStrategy) string {
 	return map[cmdutil.DryRunStrategy]string{cmdutil.DryRunNone: "none", cmdutil.DryRunClient: "client", cmdutil.DryRunServer: "server"}[s]
 }
 
-func hardenRef(r harden.Ref) v1alpha1.ObjectRef {
-	return v1alpha1.ObjectRef{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
-}
-
-// apply makes the planned changes, one object at a time, and records each result.
-// It goes on after a failure so that the report says exactly what was and was not
-// done; it returns the number of failures.
-func (o *SAHardenOptions) apply(ctx context.Context, plan harden.Plan, backup *remedy.BackupSet, r *v1alpha1.SAHardenReport) int {
-	opts := remedy.Options{DryRun: o.DryRun, BackupSet: backup}
-	failed := 0
-	record := func(c v1alpha1.HardenChange, changed bool, err error, verb string) {
-		switch {
-		case err != nil:
-			failed++
-			c.Result = "error: " + cmdutil.Message(err)
-		case !changed:
-			c.Result = "unchanged"
-		default:
-			c.Result = verb + o.DryRun.Suffix()
-		}
-		r.Changes = append(r.Changes, c)
-	}
-	f := false
-	for _, ref := range plan.DisableAutomount {
-		res, err := remedy.ServiceAccountAutomount(o.Client, ref.Namespace, ref.Name, &f, opts).Run(ctx)
-		record(v1alpha1.HardenChange{Object: hardenRef(ref), Action: "disable-automount", Subjects: []v1alpha1.SubjectRef{}}, res.Changed, err, "patched")
-	}
-	for _, e := range plan.RemoveSubjects {
-		c := v1alpha1.HardenChange{Object: hardenRef(e.Binding), Action: "remove-subjects", Subjects: []v1alpha1.SubjectRef{}}
-		for _, s := range e.Subjects {
-			c.Subjects = append(c.Subjects, v1alpha1.SubjectRef{Kind: s.Kind, Name: s.Name, Namespace: s.Namespace})
-		}
-		var (
-			changed bool
-			err     error
-		)
-		switch e.Binding.Kind {
-		case "RoleBinding":
-			var res *remedy.Result[*rbacv1.RoleBinding]
-			res, err = remedy.RoleBindingSubjects(o.Client, e.Binding.Namespace, e.Binding.Name, remedy.RemoveSubjects(e.Subjects), opts).Run(ctx)
-			changed = res.Changed
-		default:
-			var res *remedy.Result[*rbacv1.ClusterRoleBinding]
-			res, err = remedy.ClusterRoleBindingSubjects(o.Client, e.Binding.Name, remedy.RemoveSubjects(e.Subjects), opts).Run(ctx)
-			changed = res.Changed
-		}
-		record(c, changed, err, "updated")
-	}
-	return failed
-}
-
 func (o *SAHardenOptions) print(r *v1alpha1.SAHardenReport) error {
-	if !output.IsTable(o.Output) {
-		return output.PrintObject(o.Out, o.Output, r)
+	if !o.Print.IsTable() {
+		return o.Print.Print(o.Out, r)
 	}
-	wide := o.Output == output.FormatWide
+	wide := o.Print.Wide()
 	if len(r.Findings) > 0 {
 		t := output.Table{Headers: []string{"NAMESPACE", "SEVERITY", "CHECK", "BENCHMARK", "OBJECT", "MESSAGE"}}
 		if wide {
@@ -323,7 +209,7 @@ func (o *SAHardenOptions) print(r *v1alpha1.SAHardenReport) error {
 			}
 			t.Append(row...)
 		}
-		if err := t.Write(o.Out, o.NoHeaders); err != nil {
+		if err := t.Write(o.Out, o.Print.NoHeaders); err != nil {
 			return err
 		}
 	} else {

@@ -8,19 +8,18 @@ import (
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/version"
 )
 
 // VersionOptions are the inputs of `kubectl eksiam version`.
 type VersionOptions struct {
-	Output string
+	Print *cmdutil.PrintFlags
 	genericiooptions.IOStreams
 }
 
 // NewCmdVersion returns `kubectl eksiam version`.
 func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &VersionOptions{IOStreams: streams}
+	o := &VersionOptions{IOStreams: streams, Print: cmdutil.NewObjectPrintFlags("Output format: json or yaml.")}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of kubectl-eksiam",
@@ -40,29 +39,26 @@ Exit codes: 0 printed; 2 bad flags.`,
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml.")
+	o.Print.AddFlags(cmd)
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *VersionOptions) Validate() error {
-	if o.Output != "" && o.Output != "json" && o.Output != "yaml" {
-		return cmdutil.UsageErrorf("unknown output format %q: allowed formats are json, yaml", o.Output)
-	}
-	return nil
+	return o.Print.Validate()
 }
 
 // Run prints the version.
 func (o *VersionOptions) Run() error {
 	v := version.Get()
-	if o.Output == "" {
+	if o.Print.IsTable() {
 		_, err := fmt.Fprintf(o.Out, "kubectl-eksiam %s (commit %s, built %s, %s, %s)\n",
 			v.Version, orUnknown(v.Commit), orUnknown(v.Date), v.GoVersion, v.Platform)
 		return err
 	}
-	report := &v1alpha1.VersionReport{Version: v.Version, Commit: v.Commit, Date: v.Date, GoVersion: v.GoVersion, Platform: v.Platform}
-	v1alpha1.SetKind(report, "Version")
-	return output.PrintObject(o.Out, o.Output, report)
+	report := v1alpha1.NewVersionReport()
+	report.Version, report.Commit, report.Date, report.GoVersion, report.Platform = v.Version, v.Commit, v.Date, v.GoVersion, v.Platform
+	return o.Print.Print(o.Out, report)
 }
 
 func orUnknown(s string) string {

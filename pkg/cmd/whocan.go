@@ -4,21 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
-	"sync"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
-	rbacclient "k8s.io/client-go/kubernetes/typed/rbac/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
@@ -97,7 +90,8 @@ const whoCanExample = `  # Who can read secrets in namespace kube-system?
   kubectl eksiam who-can '*' '*' -A -f rbac.yaml -o json`
 
 // Verbs RBAC rules use for resources, and the HTTP verbs of non-resource requests.
-// An unknown verb is almost always a typo that would silently match only "*" rules.
+// Another verb is answered with a warning, as 'kubectl auth can-i' does: aggregated
+// APIs and controllers define verbs of their own, but a typo matches only "*" rules.
 func resourceVerbs() []string {
 	return []string{"*", "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
 		"use", "bind", "escalate", "impersonate", "approve", "sign", "attest"}
@@ -115,38 +109,29 @@ type WhoCanOptions struct {
 	ResourceName   string
 	Subresource    string
 	NonResourceURL string
-	Namespace      string
-	// NamespaceSet records an explicit -n.
-	NamespaceSet  bool
-	AllNamespaces bool
-	Filenames     []string
-	Recursive     bool
-	Output        string
-	NoHeaders     bool
+	Scope          cmdutil.ScopeFlags
+	Files          cmdutil.FilenameFlags
+	Print          *cmdutil.PrintFlags
 	// IAM resolves IAM principals through aws-auth and access entries (--iam, default true).
 	IAM bool
 	EKS eksFlags
-	// loader is the kubeconfig, where the EKS cluster name may be found.
-	loader clientcmd.ClientConfig
 
-	// Resolved by Complete.
-	// RBAC and Core read the cluster; nil in offline mode (Filenames set).
-	RBAC rbacclient.RbacV1Interface
-	Core corev1client.ConfigMapsGetter
-	// Mapper resolves resource types against the cluster (discovery, cached as kubectl
-	// caches it). Offline, the built-in table and the input's CRDs are used instead.
-	Mapper meta.RESTMapper
-	// Getter is what the file reader needs (no cluster is contacted).
-	Getter genericclioptions.RESTClientGetter
+	// Input is where to read (Complete sets it; tests set fake clients).
+	Input source.Input
 	// PageSize of the live LISTs; 0 means the default.
 	PageSize int64
 
 	genericiooptions.IOStreams
 }
 
+// NewWhoCanOptions returns the options with their defaults.
+func NewWhoCanOptions(streams genericiooptions.IOStreams) *WhoCanOptions {
+	return &WhoCanOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags(), IAM: true, EKS: eksFlags{AccessEntries: true}}
+}
+
 // NewCmdWhoCan returns `kubectl eksiam who-can`.
 func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &WhoCanOptions{IOStreams: streams}
+	o := NewWhoCanOptions(streams)
 	cmd := &cobra.Command{
 		Use:                   "who-can VERB TYPE[.GROUP][/NAME] | VERB NONRESOURCEURL",
 		DisableFlagsInUseLine: true,
@@ -173,12 +158,10 @@ func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Allowed cluster-wide or in at least one namespace, instead of in the current namespace.")
+	o.Scope.AddFlags(cmd, "Allowed cluster-wide or in at least one namespace, instead of in the current namespace.")
 	fl.StringVar(&o.Subresource, "subresource", "", "Subresource, such as exec, log, scale or status.")
-	fl.StringVarP(&o.Output, "output", "o", "", "Output format: "+strings.Join(output.Formats(), ", ")+".")
-	fl.BoolVar(&o.NoHeaders, "no-headers", false, "Don't print headers (table output only).")
-	fl.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read RBAC objects from these files, directories or - (stdin) instead of a cluster (repeatable).")
-	fl.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively.")
+	o.Print.AddFlags(cmd)
+	o.Files.AddFlags(cmd, "Read RBAC objects from these files, directories or - (stdin) instead of a cluster (repeatable).")
 	fl.BoolVar(&o.IAM, "iam", true, "List the IAM principals that reach each subject through the aws-auth ConfigMap (needs get on configmap kube-system/aws-auth) and EKS access entries.")
 	o.EKS.add(fl)
 	o.EKS.addClusterCreator(fl)
@@ -198,66 +181,23 @@ func (o *WhoCanOptions) Complete(f genericclioptions.RESTClientGetter, cmd *cobr
 	} else {
 		o.ResourceArg, o.ResourceName, _ = strings.Cut(args[1], "/")
 	}
+	return completeInput(f, cmd, &o.Scope, o.Files, &o.Input, o.ErrOut)
+}
 
-	o.Getter = f
-	o.loader = f.ToRawKubeConfigLoader()
-	if fl := cmd.Flag("namespace"); fl != nil && fl.Changed {
-		o.NamespaceSet = true
-		o.Namespace = fl.Value.String()
+// completeInput resolves the namespace and where to read from, the same way for
+// every reading command: -f reads files and contacts no cluster (the kubeconfig then
+// only supplies the default namespace); otherwise the live clients are built.
+func completeInput(f genericclioptions.RESTClientGetter, cmd *cobra.Command, scope *cmdutil.ScopeFlags, files cmdutil.FilenameFlags, in *source.Input, errOut io.Writer) error {
+	if err := scope.Complete(f, cmd, files.Offline(), errOut); err != nil {
+		return err
 	}
-	if len(o.Filenames) > 0 {
-		// Offline, the kubeconfig only supplies the default namespace: a missing or
-		// broken one must not stop an answer from files.
-		if !o.NamespaceSet && !o.AllNamespaces {
-			ns, _, err := f.ToRawKubeConfigLoader().Namespace()
-			if err != nil {
-				fmt.Fprintf(o.ErrOut, "Warning: cannot read the namespace from the kubeconfig (%v): using \"default\"\n", cmdutil.Message(err))
-				ns = "default"
-			}
-			o.Namespace = ns
-		}
+	*in = source.Input{Getter: f, Files: files.FilenameOptions}
+	if files.Offline() {
 		return nil
 	}
 	var err error
-	if o.Namespace, _, err = f.ToRawKubeConfigLoader().Namespace(); err != nil {
-		return err
-	}
-	o.RBAC, o.Core, o.Mapper, err = liveClients(f)
+	in.Clients, err = source.Connect(f)
 	return err
-}
-
-// liveClients are the clients the read-only commands use: RBAC and core (see
-// newReadClients) and kubectl's discovery-backed RESTMapper.
-func liveClients(f genericclioptions.RESTClientGetter) (rbacclient.RbacV1Interface, corev1client.CoreV1Interface, meta.RESTMapper, error) {
-	config, err := f.ToRESTConfig()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	r, c, err := newReadClients(config)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	m, err := f.ToRESTMapper()
-	return r, c, m, err
-}
-
-// newRBACClient asks for protobuf, which is a third the size of JSON for RBAC lists
-// and faster to decode, with JSON as the fallback. Its reads are a bounded burst (one
-// paged LIST per kind), so the client-side limit is raised from client-go's default of
-// 5 requests per second, which would otherwise add a pause per page on large clusters;
-// the server's API Priority and Fairness still applies.
-func newReadClients(config *rest.Config) (rbacclient.RbacV1Interface, corev1client.CoreV1Interface, error) {
-	c := rest.CopyConfig(config)
-	c.ContentType = runtime.ContentTypeProtobuf
-	c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	if c.QPS == 0 && c.RateLimiter == nil {
-		c.QPS, c.Burst = 50, 100
-	}
-	cs, err := kube.NewForConfig(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cs.RbacV1(), cs.CoreV1(), nil
 }
 
 // Validate checks the inputs without contacting any server.
@@ -269,135 +209,86 @@ func (o *WhoCanOptions) Validate() error {
 		if o.Subresource != "" {
 			return cmdutil.UsageErrorf("--subresource cannot be used with a non-resource URL")
 		}
-		if !slices.Contains(nonResourceVerbs(), o.Verb) {
-			return cmdutil.UsageErrorf("unknown verb %q for a non-resource URL: use one of %s", o.Verb, strings.Join(nonResourceVerbs(), ", "))
-		}
 	} else {
 		if o.ResourceArg == "" {
 			return cmdutil.UsageErrorf("resource type must not be empty")
-		}
-		if !slices.Contains(resourceVerbs(), o.Verb) {
-			return cmdutil.UsageErrorf("unknown verb %q: use one of %s", o.Verb, strings.Join(resourceVerbs(), ", "))
 		}
 		if strings.Contains(o.Subresource, "/") {
 			return cmdutil.UsageErrorf("invalid --subresource %q: it must not contain '/'", o.Subresource)
 		}
 	}
-	if err := output.ValidateFormat(o.Output); err != nil {
-		return cmdutil.UsageErrorf("%v", err)
+	return o.Print.Validate()
+}
+
+// unknownVerb is the warning for a verb RBAC has no meaning for, "" for a known one.
+func (o *WhoCanOptions) unknownVerb() string {
+	known, kind := resourceVerbs(), "resource"
+	if o.NonResourceURL != "" {
+		known, kind = nonResourceVerbs(), "non-resource URL"
 	}
-	return nil
+	if slices.Contains(known, o.Verb) {
+		return ""
+	}
+	return fmt.Sprintf("verb %q is not a known %s verb (%s): answering anyway, for an API or controller that defines it; a typo matches only rules with \"*\"", o.Verb, kind, strings.Join(known, ", "))
 }
 
 // Run answers the question.
 func (o *WhoCanOptions) Run(ctx context.Context) error {
 	var (
-		files  *source.Files
-		mapper = o.Mapper
-		err    error
+		q     *rbac.Query
+		query v1alpha1.WhoCanQuery
 	)
-	if len(o.Filenames) > 0 {
-		if files, err = source.ReadFiles(o.Getter, o.Filenames, o.Recursive); err != nil {
-			return err
+	req := source.Request{RBAC: func(m meta.RESTMapper) (source.RBACScope, error) {
+		var err error
+		if q, query, err = o.query(m, o.Input.Offline()); err != nil {
+			return source.RBACScope{}, err
 		}
-		d, err := files.Discovery()
-		if err != nil {
-			return err
-		}
-		mapper = d.RESTMapper()
-	}
-
-	q, query, err := o.query(mapper, files != nil)
-	if err != nil {
-		return err
-	}
-
-	var (
-		snapshot  *rbac.Snapshot
-		awsAuth   *source.AWSAuth
-		noAWSAuth string
-	)
-	if files != nil {
-		snapshot, awsAuth = &files.RBAC, files.AWSAuth
-	} else {
 		scope := source.RBACScope{Namespaced: !q.ClusterLevel(), PageSize: o.PageSize}
 		if !q.AllNamespaces {
 			scope.Namespace = q.Namespace
 		}
-		// aws-auth is read at the same time as the RBAC lists.
-		var (
-			wg      sync.WaitGroup
-			authErr error
-		)
-		if o.IAM {
-			wg.Go(func() { awsAuth, authErr = source.GetAWSAuth(ctx, o.Core) })
-		}
-		snapshot, err = source.ReadRBAC(ctx, o.RBAC, scope)
-		wg.Wait()
-		switch {
-		case err != nil:
-			return err
-		case apierrors.IsNotFound(authErr):
-			awsAuth = nil // no aws-auth: no IAM principal is mapped through it
-			noAWSAuth = "kube-system/aws-auth does not exist, so no IAM principal is mapped through it"
-		case authErr != nil:
-			return fmt.Errorf("incomplete view of IAM principals, refusing to answer: cannot read configmap kube-system/aws-auth: %w (pass --iam=false to answer in RBAC terms only)", authErr)
-		}
-	}
-
-	result := rbac.NewIndex(snapshot).WhoCan(*q)
-	report := newWhoCanReport(query, &result)
+		return scope, nil
+	}}
 	if o.IAM {
-		access, warning, err := o.EKS.load(ctx, o.loader, files != nil)
-		if err != nil {
-			return err
-		}
-		if warning != "" {
-			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: "AccessEntriesUnavailable", Message: warning})
-		}
-		if files != nil && awsAuth == nil {
-			noAWSAuth = "the input holds no ConfigMap kube-system/aws-auth, so no IAM principal is mapped through it: add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'"
-		}
-		if access != nil && access.Cluster.AuthenticationMode == eks.ModeAPI {
-			noAWSAuth = "" // aws-auth does not count in API mode
-		}
-		if noAWSAuth != "" {
-			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: "NoAWSAuth", Message: noAWSAuth})
-		}
-		if awsAuth != nil || access != nil {
-			addIAMPrincipals(report, awsAuth, access, o.EKS.ClusterCreator, q)
-		}
+		req.AWSAuth, req.Access = true, o.EKS.request()
 	}
-	var incomplete error
-	if files != nil {
-		for _, w := range files.Warnings {
-			report.Warnings = append(report.Warnings, v1alpha1.Warning{Reason: w.Reason, Message: w.Message})
-		}
-		// A real cluster always has ClusterRoles and ClusterRoleBindings (the
-		// bootstrap policy): an input without them is not a full dump.
-		var missing []string
-		for _, kind := range []string{"ClusterRole", "ClusterRoleBinding"} {
-			if files.Counts[kind] == 0 {
-				missing = append(missing, kind+"s")
-			}
-		}
-		if len(missing) > 0 {
-			report.Complete = false
-			incomplete = cmdutil.WithCode(cmdutil.ExitError, fmt.Errorf("the input holds no %s, so the answer is incomplete: dump them with 'kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml'", strings.Join(missing, " and ")))
-		}
+	snap, err := source.Read(ctx, &o.Input, req)
+	var unreadable *source.AWSAuthReadError
+	if errors.As(err, &unreadable) {
+		return fmt.Errorf("%w (pass --iam=false to answer in RBAC terms only)", err)
+	}
+	if err != nil {
+		return err
 	}
 
-	if o.NamespaceSet && query.Scope == v1alpha1.ScopeCluster && !o.AllNamespaces {
-		fmt.Fprintf(o.ErrOut, "Warning: %s: -n %s does not apply\n", clusterScopeReason(query), o.Namespace)
+	result := rbac.NewIndex(snap.RBAC).WhoCan(*q)
+	report := newWhoCanReport(query, &result)
+	if w := o.unknownVerb(); w != "" {
+		report.Warnings = append([]v1alpha1.Warning{{Reason: "UnknownVerb", Message: w}}, report.Warnings...)
 	}
-	for _, w := range report.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w.Message)
+	report.Warnings = append(report.Warnings, snap.Warnings...)
+	if o.IAM && (snap.AWSAuth != nil || snap.Access != nil) {
+		addIAMPrincipals(report, snap, o.EKS.ClusterCreator, q)
 	}
+	report.Complete = snap.Complete()
+
+	if o.Scope.Explicit && query.Scope == v1alpha1.ScopeCluster && !o.Scope.AllNamespaces {
+		fmt.Fprintf(o.ErrOut, "Warning: %s: -n %s does not apply\n", clusterScopeReason(query), o.Scope.Namespace)
+	}
+	printWarnings(o.ErrOut, report.Warnings)
 	printFindings(o.ErrOut, report.Findings)
 	if err := o.print(report); err != nil {
 		return err
 	}
-	return incomplete
+	return snap.Err()
+}
+
+// printWarnings writes a report's warnings to stderr, at the one point every command
+// writes them: after reading and deciding, before the answer.
+func printWarnings(w io.Writer, warnings []v1alpha1.Warning) {
+	for _, x := range warnings {
+		fmt.Fprintf(w, "Warning: %s\n", x.Message)
+	}
 }
 
 // query resolves the resource type and builds the question for the engine and for the report.
@@ -427,13 +318,13 @@ func (o *WhoCanOptions) query(mapper meta.RESTMapper, offline bool) (*rbac.Query
 	switch {
 	case !res.Namespaced:
 		report.Scope = v1alpha1.ScopeCluster
-	case o.AllNamespaces:
+	case o.Scope.AllNamespaces:
 		q.AllNamespaces = true
 		report.Scope = v1alpha1.ScopeAllNamespaces
 	default:
-		q.Namespace = o.Namespace
+		q.Namespace = o.Scope.Namespace
 		report.Scope = v1alpha1.ScopeNamespace
-		report.Namespace = o.Namespace
+		report.Namespace = o.Scope.Namespace
 	}
 	report.Resource = &v1alpha1.ResourceAttributes{
 		Group: q.APIGroup, Resource: q.Resource, Subresource: q.Subresource, Name: q.Name, Namespaced: res.Namespaced,
@@ -496,10 +387,10 @@ func objectRef(r rbac.ObjectRef) v1alpha1.ObjectRef {
 const maxScopeNamespaces = 5
 
 func (o *WhoCanOptions) print(r *v1alpha1.WhoCanReport) error {
-	if !output.IsTable(o.Output) {
-		return output.PrintObject(o.Out, o.Output, r)
+	if !o.Print.IsTable() {
+		return o.Print.Print(o.Out, r)
 	}
-	wide := o.Output == output.FormatWide
+	wide := o.Print.Wide()
 	t := output.Table{Headers: []string{"KIND", "NAME", "NAMESPACE", "SCOPE", "IAM PRINCIPALS"}}
 	if wide {
 		t.Headers = append(t.Headers, "BINDINGS", "ROLES")
@@ -512,7 +403,7 @@ func (o *WhoCanOptions) print(r *v1alpha1.WhoCanReport) error {
 		}
 		t.Append(row...)
 	}
-	if err := t.Write(o.Out, o.NoHeaders); err != nil {
+	if err := t.Write(o.Out, o.Print.NoHeaders); err != nil {
 		return err
 	}
 	// Access policies allow without RBAC subjects: list those principals apart.

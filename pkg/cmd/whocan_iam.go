@@ -7,38 +7,26 @@ import (
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/identity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
 
-// addIAMPrincipals fills the report's IAM view from aws-auth and EKS access entries
-// (under the cluster's authentication mode): every principal whose identity (mapped
-// username and groups, plus system:authenticated) is, or is a member of, an allowed
-// subject, and every access entry whose access policies allow the request; in
-// CONFIG_MAP mode the cluster creator's implicit admin (creator: --cluster-creator).
-// Shadowed and ignored principals are listed with their status and grant nothing.
-func addIAMPrincipals(r *v1alpha1.WhoCanReport, a *source.AWSAuth, access *eks.Snapshot, creator string, q *rbac.Query) {
-	src := identity.Sources{Access: access, CreatorARN: creator}
-	if a != nil {
-		parsed := awsauth.Parse(a.Object.Data)
-		src.AWSAuth = awsauth.NewStore(parsed)
-		dropped := 0
-		for _, e := range parsed.Errors {
-			if e.Dropped != awsauth.DroppedNothing {
-				dropped++
-			}
-		}
-		if dropped > 0 {
+// addIAMPrincipals fills the report's IAM view (identity.AddToWhoCan), with a warning
+// when the authenticator drops part of aws-auth; creator is --cluster-creator.
+func addIAMPrincipals(r *v1alpha1.WhoCanReport, snap *source.Snapshot, creator string, q *rbac.Query) {
+	if a := snap.AWSAuth; a != nil {
+		if n := len(a.Dropped()); n > 0 {
 			r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "AWSAuthDropped",
-				Message: fmt.Sprintf("the authenticator drops %d key(s) or entries of aws-auth (%s) as malformed, so the principals they name are not mapped: see 'kubectl eksiam aws-auth validate'", dropped, a.Source)})
+				Message: fmt.Sprintf("the authenticator drops %d key(s) or entries of aws-auth (%s) as malformed, so the principals they name are not mapped: see 'kubectl eksiam aws-auth validate'", n, a.Source)})
 		}
 	}
+	src := identitySources(snap)
+	src.CreatorARN = creator
 	identity.AddToWhoCan(r, src, q)
 }
 
-// printFindings writes the report's findings to w (stderr, beside the warnings).
+// printFindings writes a report's findings to stderr, beside its warnings.
 func printFindings(w io.Writer, findings []v1alpha1.IAMFinding) {
 	for _, f := range findings {
 		fmt.Fprintf(w, "Finding: [%s] %s: %s. Fix: %s\n", f.Severity, f.ID, f.Message, f.Fix)

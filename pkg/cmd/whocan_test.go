@@ -105,11 +105,10 @@ func whoCanOptions(c *fake.Clientset, args ...string) (*WhoCanOptions, *bytes.Bu
 		panic(err)
 	}
 	var out, errOut bytes.Buffer
-	o := &WhoCanOptions{
-		Verb: args[0], ResourceArg: args[1], Namespace: "app",
-		RBAC: c.RbacV1(), Mapper: d.RESTMapper(),
-		IOStreams: genericiooptions.IOStreams{Out: &out, ErrOut: &errOut},
-	}
+	o := NewWhoCanOptions(genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+	o.Verb, o.ResourceArg, o.IAM = args[0], args[1], false
+	o.Scope.Namespace = "app"
+	o.Input = source.Input{Clients: &source.Clients{Kube: c, Mapper: d.RESTMapper()}}
 	return o, &out, &errOut
 }
 
@@ -185,8 +184,8 @@ func TestWhoCanRunListsOncePerKind(t *testing.T) {
 	}
 	c := fake.NewClientset(objs...)
 	o, out, _ := whoCanOptions(c, "get", "pods")
-	o.AllNamespaces = true
-	o.Output = "json"
+	o.Scope.AllNamespaces = true
+	o.Print.Output = "json"
 	if err := o.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -220,19 +219,25 @@ func sortedCopy(s []string) []string {
 }
 
 func TestWhoCanValidate(t *testing.T) {
+	opts := func(verb, resource, url, sub, output string) *WhoCanOptions {
+		o := NewWhoCanOptions(genericiooptions.IOStreams{})
+		o.Verb, o.ResourceArg, o.NonResourceURL, o.Subresource, o.Print.Output = verb, resource, url, sub, output
+		return o
+	}
 	tests := []struct {
 		name string
-		o    WhoCanOptions
+		o    *WhoCanOptions
 		want string
 	}{
-		{"ok", WhoCanOptions{Verb: "get", ResourceArg: "pods"}, ""},
-		{"custom verb rejected", WhoCanOptions{Verb: "frobnicate", ResourceArg: "pods"}, `unknown verb "frobnicate"`},
-		{"URL verb", WhoCanOptions{Verb: "watch", NonResourceURL: "/x"}, `unknown verb "watch" for a non-resource URL`},
-		{"URL and subresource", WhoCanOptions{Verb: "get", NonResourceURL: "/x", Subresource: "y"}, "--subresource cannot be used"},
-		{"slash in subresource", WhoCanOptions{Verb: "get", ResourceArg: "pods", Subresource: "a/b"}, "must not contain '/'"},
-		{"empty type", WhoCanOptions{Verb: "get"}, "resource type must not be empty"},
-		{"bad output", WhoCanOptions{Verb: "get", ResourceArg: "pods", Output: "csv"}, `unknown output format "csv"`},
-		{"jsonpath ok", WhoCanOptions{Verb: "get", ResourceArg: "pods", Output: "jsonpath={.subjects}"}, ""},
+		{"ok", opts("get", "pods", "", "", ""), ""},
+		{"custom verb answered (with a warning)", opts("frobnicate", "pods", "", "", ""), ""},
+		{"custom URL verb answered (with a warning)", opts("watch", "", "/x", "", ""), ""},
+		{"URL and subresource", opts("get", "", "/x", "y", ""), "--subresource cannot be used"},
+		{"slash in subresource", opts("get", "pods", "", "a/b", ""), "must not contain '/'"},
+		{"empty type", opts("get", "", "", "", ""), "resource type must not be empty"},
+		{"empty verb", opts("", "pods", "", "", ""), "VERB must not be empty"},
+		{"bad output", opts("get", "pods", "", "", "csv"), `unknown output format "csv"`},
+		{"jsonpath ok", opts("get", "pods", "", "", "jsonpath={.subjects}"), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,5 +252,18 @@ func TestWhoCanValidate(t *testing.T) {
 				t.Fatalf("want exit-2 error containing %q, got %v", tc.want, err)
 			}
 		})
+	}
+}
+
+// A verb RBAC does not know is answered, with a warning, as 'kubectl auth can-i' does:
+// only rules with "*" verbs match it.
+func TestWhoCanCustomVerb(t *testing.T) {
+	stdout, stderr, code := run(t, "who-can", "frobnicate", "pods", "-n", "app", "-f", example, "--iam=false")
+	if code != 0 || !strings.Contains(stderr, `Warning: verb "frobnicate" is not a known resource verb`) || !strings.Contains(stdout, "system:masters") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	star, _, _ := run(t, "who-can", "*", "pods", "-n", "app", "-f", example, "--iam=false")
+	if fields := func(s string) string { return strings.Join(strings.Fields(s), " ") }; fields(stdout) != fields(star) {
+		t.Errorf("a custom verb should be allowed exactly to those allowed every verb:\n%s\nvs\n%s", stdout, star)
 	}
 }

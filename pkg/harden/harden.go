@@ -390,26 +390,7 @@ func grantSummary(rules map[roleKey][]rbacv1.PolicyRule, ref rbacv1.RoleRef, bin
 	}
 	out := []string{}
 	for _, r := range rs {
-		verbs := strings.Join(r.Verbs, ",")
-		if len(r.NonResourceURLs) > 0 {
-			out = append(out, verbs+" "+strings.Join(r.NonResourceURLs, ","))
-			continue
-		}
-		var res []string
-		for _, g := range r.APIGroups {
-			for _, x := range r.Resources {
-				if g == "" {
-					res = append(res, x)
-				} else {
-					res = append(res, x+"."+g)
-				}
-			}
-		}
-		s := verbs + " " + strings.Join(res, ",")
-		if len(r.ResourceNames) > 0 {
-			s += " [" + strings.Join(r.ResourceNames, ",") + "]"
-		}
-		out = append(out, s)
+		out = append(out, rbac.RuleString(r))
 	}
 	return out
 }

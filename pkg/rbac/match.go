@@ -122,3 +122,33 @@ func FirstAllowingRule(a *Attributes, rules []rbacv1.PolicyRule) int {
 	}
 	return -1
 }
+
+// RuleResources are the resources of a resource rule as resource[/subresource] with
+// ".group" appended for groups other than the core one ("pods", "deployments.apps").
+func RuleResources(r rbacv1.PolicyRule) []string {
+	var out []string
+	for _, g := range r.APIGroups {
+		for _, x := range r.Resources {
+			if g == "" {
+				out = append(out, x)
+			} else {
+				out = append(out, x+"."+g)
+			}
+		}
+	}
+	return out
+}
+
+// RuleString summarizes a rule on one line: "get,list pods,services",
+// "get pods [web]" (resource names), "get /healthz,/version".
+func RuleString(r rbacv1.PolicyRule) string {
+	verbs := strings.Join(r.Verbs, ",")
+	if len(r.NonResourceURLs) > 0 {
+		return verbs + " " + strings.Join(r.NonResourceURLs, ",")
+	}
+	s := verbs + " " + strings.Join(RuleResources(r), ",")
+	if len(r.ResourceNames) > 0 {
+		s += " [" + strings.Join(r.ResourceNames, ",") + "]"
+	}
+	return s
+}

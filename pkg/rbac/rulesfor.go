@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"slices"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 )
@@ -111,4 +112,32 @@ func (ix *Index) Allows(id Identity, a Attributes) (bool, *RuleGrant) {
 		}
 	}
 	return false, nil
+}
+
+// ClusterAdmins are the subjects allowed every verb on every resource of every group,
+// cluster-wide (through ClusterRoleBindings), and system:masters.
+type ClusterAdmins map[Subject]bool
+
+// ClusterAdmins finds them once; Is then answers for any identity.
+func (ix *Index) ClusterAdmins() ClusterAdmins {
+	admins := ClusterAdmins{}
+	for _, s := range ix.WhoCan(Query{Attributes: Attributes{Verb: "*", APIGroup: "*", Resource: "*"}}).Subjects {
+		if s.ClusterWide() {
+			admins[s.Subject] = true
+		}
+	}
+	return admins
+}
+
+// Is reports whether an identity with username and groups (system:authenticated is
+// added) is a cluster admin. A username template ({{SessionName}}...) names no fixed
+// user, so only its groups count.
+func (a ClusterAdmins) Is(username string, groups []string) bool {
+	if username != "" && !strings.Contains(username, "{{") && a[SubjectForUsername(username)] {
+		return true
+	}
+	if a[Subject{Kind: "Group", Name: AuthenticatedGroup}] {
+		return true
+	}
+	return slices.ContainsFunc(groups, func(g string) bool { return a[Subject{Kind: "Group", Name: g}] })
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path"
+	"strings"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
 )
@@ -63,9 +66,65 @@ func samePtr(a, b *bool) bool {
 	return *a == *b
 }
 
-// BindingChange turns a binding's live subjects (and annotations) into new ones.
-// It returns changed=false when there is nothing to do.
-type BindingChange func(subjects []rbacv1.Subject, annotations map[string]string) (newSubjects []rbacv1.Subject, newAnnotations map[string]string, changed bool, err error)
+// BindingEdit is what a BindingChange decides for one binding.
+type BindingEdit struct {
+	Subjects    []rbacv1.Subject
+	Annotations map[string]string
+	// Delete removes the binding (it is left with nothing to grant to anyone).
+	Delete bool
+	// Changed is false when there is nothing to do.
+	Changed bool
+}
+
+// BindingChange turns a binding's live subjects (and annotations) into an edit.
+type BindingChange func(subjects []rbacv1.Subject, annotations map[string]string) (BindingEdit, error)
+
+// BindingRef names a RoleBinding (Namespace set) or a ClusterRoleBinding.
+type BindingRef struct {
+	Kind, Namespace, Name string
+}
+
+// BindingSubjects applies change to one binding's live subjects and annotations,
+// with the guarantees of Write (resourceVersion, re-plan on conflict, dry-run,
+// backup). A binding that no longer exists is left alone when missingOK (it has
+// nothing left to revoke), an error otherwise.
+func BindingSubjects(ctx context.Context, c kube.Interface, ref BindingRef, change BindingChange, missingOK bool, o Options) (changed, deleted bool, err error) {
+	del := false // the last plan's decision (a conflict re-plans)
+	edit := func(subjects []rbacv1.Subject, annotations map[string]string, exists bool) (BindingEdit, error) {
+		del = false
+		if !exists {
+			if missingOK {
+				return BindingEdit{}, nil
+			}
+			return BindingEdit{}, fmt.Errorf("%s %s does not exist", strings.ToLower(ref.Kind), path.Join(ref.Namespace, ref.Name))
+		}
+		e, err := change(subjects, annotations)
+		del = e.Delete && e.Changed
+		return e, err
+	}
+	if ref.Kind == "ClusterRoleBinding" {
+		res, err := ClusterRoleBinding(c, ref.Name, func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
+			e, err := edit(live.Subjects, live.Annotations, exists)
+			if err != nil || !e.Changed || e.Delete {
+				return nil, e.Changed, err
+			}
+			d := live.DeepCopy()
+			d.Subjects, d.Annotations = e.Subjects, e.Annotations
+			return d, true, nil
+		}, o).Run(ctx)
+		return res.Changed, del && res.Changed, err
+	}
+	res, err := RoleBinding(c, ref.Namespace, ref.Name, func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
+		e, err := edit(live.Subjects, live.Annotations, exists)
+		if err != nil || !e.Changed || e.Delete {
+			return nil, e.Changed, err
+		}
+		d := live.DeepCopy()
+		d.Subjects, d.Annotations = e.Subjects, e.Annotations
+		return d, true, nil
+	}, o).Run(ctx)
+	return res.Changed, del && res.Changed, err
+}
 
 // RoleBinding writes one RoleBinding as plan says (update, create or delete).
 func RoleBinding(c kube.Interface, namespace, name string, plan func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error), o Options) *Write[*rbacv1.RoleBinding] {
@@ -101,42 +160,10 @@ func ClusterRoleBinding(c kube.Interface, name string, plan func(live *rbacv1.Cl
 	}
 }
 
-// RoleBindingSubjects updates one existing RoleBinding's subjects (and annotations).
-func RoleBindingSubjects(c kube.Interface, namespace, name string, change BindingChange, o Options) *Write[*rbacv1.RoleBinding] {
-	return RoleBinding(c, namespace, name, func(live *rbacv1.RoleBinding, exists bool) (*rbacv1.RoleBinding, bool, error) {
-		if !exists {
-			return nil, false, fmt.Errorf("rolebinding %s/%s does not exist", namespace, name)
-		}
-		subjects, annotations, changed, err := change(live.Subjects, live.Annotations)
-		if err != nil || !changed {
-			return live, false, err
-		}
-		d := live.DeepCopy()
-		d.Subjects, d.Annotations = subjects, annotations
-		return d, true, nil
-	}, o)
-}
-
-// ClusterRoleBindingSubjects updates one existing ClusterRoleBinding's subjects (and annotations).
-func ClusterRoleBindingSubjects(c kube.Interface, name string, change BindingChange, o Options) *Write[*rbacv1.ClusterRoleBinding] {
-	return ClusterRoleBinding(c, name, func(live *rbacv1.ClusterRoleBinding, exists bool) (*rbacv1.ClusterRoleBinding, bool, error) {
-		if !exists {
-			return nil, false, fmt.Errorf("clusterrolebinding %s does not exist", name)
-		}
-		subjects, annotations, changed, err := change(live.Subjects, live.Annotations)
-		if err != nil || !changed {
-			return live, false, err
-		}
-		d := live.DeepCopy()
-		d.Subjects, d.Annotations = subjects, annotations
-		return d, true, nil
-	}, o)
-}
-
 // RemoveSubjects is a BindingChange that takes out every subject equal to one of
 // remove (by kind, name and namespace, as written).
 func RemoveSubjects(remove []rbacv1.Subject) BindingChange {
-	return func(subjects []rbacv1.Subject, annotations map[string]string) ([]rbacv1.Subject, map[string]string, bool, error) {
+	return func(subjects []rbacv1.Subject, annotations map[string]string) (BindingEdit, error) {
 		var keep []rbacv1.Subject
 		for _, s := range subjects {
 			drop := false
@@ -149,6 +176,6 @@ func RemoveSubjects(remove []rbacv1.Subject) BindingChange {
 				keep = append(keep, s)
 			}
 		}
-		return keep, annotations, len(keep) != len(subjects), nil
+		return BindingEdit{Subjects: keep, Annotations: annotations, Changed: len(keep) != len(subjects)}, nil
 	}
 }

@@ -124,11 +124,13 @@ func TestBackupSetWritesAList(t *testing.T) {
 
 func TestRemoveSubjects(t *testing.T) {
 	subjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "default"}, {Kind: "ServiceAccount", Name: "default", Namespace: "x"}, {Kind: "User", Name: "default"}}
-	got, _, changed, _ := RemoveSubjects([]rbacv1.Subject{{Kind: "ServiceAccount", Name: "default"}})(subjects, nil)
+	e, _ := RemoveSubjects([]rbacv1.Subject{{Kind: "ServiceAccount", Name: "default"}})(subjects, nil)
+	got, changed := e.Subjects, e.Changed
 	if !changed || len(got) != 2 || got[0].Namespace != "x" {
 		t.Errorf("got %v", got)
 	}
-	_, _, changed, _ = RemoveSubjects([]rbacv1.Subject{{Kind: "Group", Name: "g"}})(subjects, nil)
+	e, _ = RemoveSubjects([]rbacv1.Subject{{Kind: "Group", Name: "g"}})(subjects, nil)
+	changed = e.Changed
 	if changed {
 		t.Error("nothing to remove is no change")
 	}

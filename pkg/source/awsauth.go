@@ -181,3 +181,9 @@ func fromNode(n *yaml.Node, src string) (*AWSAuth, error) {
 	}
 	return &AWSAuth{ConfigMap: cm, Object: obj, Source: src}, nil
 }
+
+// Dropped are the keys and entries of aws-auth the authenticator drops as malformed
+// (the findings of 'aws-auth validate' that say so).
+func (a *AWSAuth) Dropped() []awsauth.Finding {
+	return awsauth.DroppedFindings(awsauth.Validate(a.Object, awsauth.Options{}))
+}

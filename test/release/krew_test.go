@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -64,7 +65,11 @@ func dist(t *testing.T) string {
 	t.Helper()
 	d := os.Getenv("EKSIAM_DIST")
 	if d == "" {
-		t.Skip("EKSIAM_DIST is not set: run hack/test.sh, which builds the snapshot archives with hack/release.sh")
+		const why = "EKSIAM_DIST is not set: run ./hack/test.sh, which builds the release archive with hack/release.sh --host"
+		if os.Getenv("CI") != "" {
+			t.Fatal(why + " (CI must run the release tests)")
+		}
+		t.Skip(why)
 	}
 	return d
 }
@@ -104,6 +109,11 @@ func render(t *testing.T, dir, tag string) ([]byte, map[string]string) {
 		}
 		uri := b.String()
 		sum, err := fileSHA256(filepath.Join(dir, path.Base(uri)))
+		if errors.Is(err, os.ErrNotExist) {
+			// A host-only snapshot (hack/release.sh --host) has one archive: the
+			// others render with a placeholder sum, and only their manifest is checked.
+			sum, err = strings.Repeat("0", 64), nil
+		}
 		if err != nil {
 			return "", err
 		}
@@ -186,8 +196,11 @@ func TestKrewManifest(t *testing.T) {
 	check(semverV.MatchString(p.Spec.Version), "version %q is not v-prefixed semver", p.Spec.Version)
 
 	archives, _ := filepath.Glob(filepath.Join(dir, "*.tar.gz"))
-	check(len(archives) == 6, "%d archives, want 6 (linux, darwin, windows x amd64, arm64)", len(archives))
-	check(len(p.Spec.Platforms) == len(archives), "%d platforms for %d archives", len(p.Spec.Platforms), len(archives))
+	host := fmt.Sprintf("kubectl-eksiam_%s_%s_%s.tar.gz", meta.Tag, runtime.GOOS, runtime.GOARCH)
+	check(len(archives) == 6 || (len(archives) == 1 && filepath.Base(archives[0]) == host),
+		"%d archives: want the six of a release (hack/release.sh) or the host's alone (hack/release.sh --host)", len(archives))
+	check(len(p.Spec.Platforms) == 6, "%d platforms, want 6", len(p.Spec.Platforms))
+	checked := 0
 	seen := map[string]bool{}
 	for i, pl := range p.Spec.Platforms {
 		labels := pl.Selector.MatchLabels
@@ -208,6 +221,10 @@ func TestKrewManifest(t *testing.T) {
 		name := path.Base(pl.URI)
 		check(strings.Contains(name, "_"+labels["os"]+"_"+labels["arch"]+".tar.gz"), "platforms[%d]: %s does not serve %s", i, name, pair)
 		local := filepath.Join(dir, name)
+		if _, err := os.Stat(local); errors.Is(err, os.ErrNotExist) && len(archives) < 6 {
+			continue // not built in a host-only snapshot
+		}
+		checked++
 		sum, err := fileSHA256(local)
 		check(err == nil && sum == pl.SHA256, "platforms[%d]: sha256 of %s: %s (%v), manifest says %s", i, name, sum, err, pl.SHA256)
 		files := archiveFiles(t, local)
@@ -224,7 +241,8 @@ func TestKrewManifest(t *testing.T) {
 	for _, pair := range []string{"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64", "windows/arm64"} {
 		check(seen[pair], "no platform for %s", pair)
 	}
-	t.Logf("rendered manifest: version %s, %d platforms, %d archives checked (%d uris)", p.Spec.Version, len(p.Spec.Platforms), len(archives), len(uris))
+	check(checked == len(archives), "%d archives checked, %d built", checked, len(archives))
+	t.Logf("rendered manifest: version %s, %d platforms, %d of 6 archives built and checked (%d uris)", p.Spec.Version, len(p.Spec.Platforms), checked, len(uris))
 }
 
 // TestKrewInstall installs the host's archive the way krew does (unpack into the

@@ -51,7 +51,9 @@ type AccessReport struct {
 	ClusterCreator string `json:"clusterCreator,omitempty"`
 	// Findings about the cluster's IAM access configuration.
 	Findings []IAMFinding `json:"findings"`
-	Warnings []Warning    `json:"warnings"`
+	// Complete is false when the input lacked what the answer depends on.
+	Complete bool      `json:"complete"`
+	Warnings []Warning `json:"warnings"`
 }
 
 // IAMFinding is a finding about how IAM principals reach the cluster, in the one

@@ -22,6 +22,10 @@ type SAHardenReport struct {
 	Overrides  []ObjectRef `json:"overrides"`
 	// Remaining counts the findings the changes do not fix.
 	Remaining int `json:"remaining"`
+	// Failed changes (an error for that object) and NotAttempted ones (the run stopped
+	// when the API server stopped answering); see each change's result.
+	Failed       int `json:"failed"`
+	NotAttempted int `json:"notAttempted"`
 	// Backup is the file holding the objects as they were before the changes.
 	Backup   string    `json:"backup,omitempty"`
 	Complete bool      `json:"complete"`

@@ -1,4 +1,4 @@
-package cmd
+package source
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/internal/fakeeks"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
 
 // eksKubeconfig is an in-memory kubeconfig whose current user runs the exec plugin
@@ -46,29 +45,29 @@ func sortedEntries(s eks.Snapshot) eks.Snapshot {
 	return s
 }
 
-func TestEKSFlagsLoadReadsTheAPI(t *testing.T) {
+func TestAccessRequestLoadReadsTheAPI(t *testing.T) {
 	tests := []struct {
 		name       string
-		flags      eksFlags
+		flags      AccessRequest
 		loader     clientcmd.ClientConfig
 		wantName   string
 		wantRegion string
 	}{
-		{"--cluster-name, region from AWS_REGION", eksFlags{ClusterName: "prod", AccessEntries: true}, nil, "prod", fakeeks.Region},
-		{"--cluster-name --region", eksFlags{ClusterName: "prod", Region: "eu-central-1", AccessEntries: true}, nil, "prod", "eu-central-1"},
-		{"--cluster-name beats the kubeconfig", eksFlags{ClusterName: "prod", AccessEntries: true},
+		{"--cluster-name, region from AWS_REGION", AccessRequest{ClusterName: "prod"}, nil, "prod", fakeeks.Region},
+		{"--cluster-name --region", AccessRequest{ClusterName: "prod", Region: "eu-central-1"}, nil, "prod", "eu-central-1"},
+		{"--cluster-name beats the kubeconfig", AccessRequest{ClusterName: "prod"},
 			eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "staging", "--region", "eu-west-1"), "prod", fakeeks.Region},
-		{"from the kubeconfig", eksFlags{AccessEntries: true},
+		{"from the kubeconfig", AccessRequest{},
 			eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "staging", "--region", "eu-west-1"), "staging", "eu-west-1"},
-		{"from the kubeconfig, --region wins", eksFlags{Region: "ap-northeast-1", AccessEntries: true},
+		{"from the kubeconfig, --region wins", AccessRequest{Region: "ap-northeast-1"},
 			eksKubeconfig("aws", "eks", "get-token", "--cluster-name=staging", "--region=eu-west-1"), "staging", "ap-northeast-1"},
-		{"from aws-iam-authenticator, region from AWS_REGION", eksFlags{AccessEntries: true},
+		{"from aws-iam-authenticator, region from AWS_REGION", AccessRequest{},
 			eksKubeconfig("aws-iam-authenticator", "token", "-i", "prod"), "prod", fakeeks.Region},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := eksFlagsServer(t)
-			snap, warning, err := tt.flags.load(context.Background(), tt.loader, false)
+			snap, warning, err := tt.flags.Load(context.Background(), tt.loader, false)
 			if err != nil || warning != "" || snap == nil {
 				t.Fatalf("load: %v, warning %q, err %v", snap, warning, err)
 			}
@@ -85,24 +84,24 @@ func TestEKSFlagsLoadReadsTheAPI(t *testing.T) {
 	}
 }
 
-func TestEKSFlagsLoadReadsNothing(t *testing.T) {
+func TestAccessRequestLoadReadsNothing(t *testing.T) {
 	tests := []struct {
 		name    string
-		flags   eksFlags
+		flags   AccessRequest
 		loader  clientcmd.ClientConfig
 		offline bool
 	}{
-		{"offline", eksFlags{ClusterName: "prod", AccessEntries: true}, nil, true},
-		{"offline, EKS kubeconfig", eksFlags{AccessEntries: true}, eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), true},
-		{"--access-entries=false", eksFlags{ClusterName: "prod", AccessEntries: false}, nil, false},
-		{"--access-entries=false, EKS kubeconfig", eksFlags{AccessEntries: false}, eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), false},
-		{"not an EKS kubeconfig", eksFlags{AccessEntries: true}, eksKubeconfig("gke-gcloud-auth-plugin"), false},
-		{"no kubeconfig, no --cluster-name", eksFlags{AccessEntries: true}, nil, false},
+		{"offline", AccessRequest{ClusterName: "prod"}, nil, true},
+		{"offline, EKS kubeconfig", AccessRequest{}, eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), true},
+		{"--access-entries=false", AccessRequest{ClusterName: "prod", Disabled: true}, nil, false},
+		{"--access-entries=false, EKS kubeconfig", AccessRequest{Disabled: true}, eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), false},
+		{"not an EKS kubeconfig", AccessRequest{}, eksKubeconfig("gke-gcloud-auth-plugin"), false},
+		{"no kubeconfig, no --cluster-name", AccessRequest{}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := eksFlagsServer(t)
-			snap, warning, err := tt.flags.load(context.Background(), tt.loader, tt.offline)
+			snap, warning, err := tt.flags.Load(context.Background(), tt.loader, tt.offline)
 			if snap != nil || warning != "" || err != nil {
 				t.Errorf("got %v, warning %q, err %v; want nothing", snap, warning, err)
 			}
@@ -114,15 +113,15 @@ func TestEKSFlagsLoadReadsNothing(t *testing.T) {
 	}
 }
 
-func TestEKSFlagsLoadNoCredentials(t *testing.T) {
+func TestAccessRequestLoadNoCredentials(t *testing.T) {
 	s := fakeeks.New(t, fakeeks.Generate("prod", eks.ModeAPI, 25))
 	fakeeks.EnvNoCredentials(t, s.URL)
 	for _, loader := range []clientcmd.ClientConfig{nil, eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod")} {
-		f := eksFlags{AccessEntries: true}
+		f := AccessRequest{}
 		if loader == nil {
 			f.ClusterName = "prod"
 		}
-		snap, warning, err := f.load(context.Background(), loader, false)
+		snap, warning, err := f.Load(context.Background(), loader, false)
 		if err != nil || snap != nil {
 			t.Fatalf("got %v, err %v; want no snapshot and no error", snap, err)
 		}
@@ -138,18 +137,18 @@ func TestEKSFlagsLoadNoCredentials(t *testing.T) {
 	}
 }
 
-func TestEKSFlagsLoadFails(t *testing.T) {
+func TestAccessRequestLoadFails(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(*fakeeks.Server)
-		flags eksFlags
+		flags AccessRequest
 		want  []string
 	}{
-		{"access denied", func(s *fakeeks.Server) { s.Deny(fakeeks.ListAssociatedAccessPolicies) }, eksFlags{ClusterName: "prod", AccessEntries: true},
+		{"access denied", func(s *fakeeks.Server) { s.Deny(fakeeks.ListAssociatedAccessPolicies) }, AccessRequest{ClusterName: "prod"},
 			[]string{"incomplete view", "eks:ListAssociatedAccessPolicies", "cluster prod", "access denied", "--access-entries=false"}},
-		{"unknown cluster", nil, eksFlags{ClusterName: "nope", AccessEntries: true},
+		{"unknown cluster", nil, AccessRequest{ClusterName: "nope"},
 			[]string{"cluster nope not found", "--access-entries=false"}},
-		{"no region", func(*fakeeks.Server) { os.Unsetenv("AWS_REGION") }, eksFlags{ClusterName: "prod", AccessEntries: true},
+		{"no region", func(*fakeeks.Server) { os.Unsetenv("AWS_REGION") }, AccessRequest{ClusterName: "prod"},
 			[]string{"no AWS region", "--region", "--access-entries=false"}},
 	}
 	for _, tt := range tests {
@@ -158,7 +157,7 @@ func TestEKSFlagsLoadFails(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(s)
 			}
-			snap, warning, err := tt.flags.load(context.Background(), nil, false)
+			snap, warning, err := tt.flags.Load(context.Background(), nil, false)
 			if err == nil || snap != nil || warning != "" {
 				t.Fatalf("got %v, warning %q, err %v; want an error only", snap, warning, err)
 			}
@@ -175,10 +174,10 @@ func TestEKSFlagsLoadFails(t *testing.T) {
 	}
 }
 
-func TestEKSFlagsLoadFileWins(t *testing.T) {
+func TestAccessRequestLoadFileWins(t *testing.T) {
 	want := fakeeks.Generate("from-file", eks.ModeAPIAndConfigMap, 7)
 	want.Cluster.Region = "eu-west-2"
-	data, err := json.Marshal(source.AccessEntriesFile{APIVersion: "kubectl-eksiam.io/v1alpha1", Kind: source.AccessEntriesKind, Snapshot: want})
+	data, err := json.Marshal(AccessEntriesFile{APIVersion: "kubectl-eksiam.io/v1alpha1", Kind: AccessEntriesKind, Snapshot: want})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,8 +187,8 @@ func TestEKSFlagsLoadFileWins(t *testing.T) {
 	}
 	for _, offline := range []bool{false, true} {
 		s := eksFlagsServer(t)
-		f := eksFlags{ClusterName: "prod", AccessEntriesFile: path, AccessEntries: true}
-		snap, warning, err := f.load(context.Background(), eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), offline)
+		f := AccessRequest{ClusterName: "prod", File: path}
+		snap, warning, err := f.Load(context.Background(), eksKubeconfig("aws", "eks", "get-token", "--cluster-name", "prod"), offline)
 		if err != nil || warning != "" {
 			t.Fatalf("offline=%v: warning %q, err %v", offline, warning, err)
 		}
@@ -206,8 +205,8 @@ func TestEKSFlagsLoadFileWins(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(`{"kind": "ConfigMap"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := eksFlags{AccessEntriesFile: bad, AccessEntries: true}
-	if snap, _, err := f.load(context.Background(), nil, true); err == nil || snap != nil || !strings.Contains(err.Error(), bad) {
+	f := AccessRequest{File: bad}
+	if snap, _, err := f.Load(context.Background(), nil, true); err == nil || snap != nil || !strings.Contains(err.Error(), bad) {
 		t.Errorf("bad file: got %v, %v; want an error naming %s", snap, err, bad)
 	}
 }
