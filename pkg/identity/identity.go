@@ -1,6 +1,8 @@
 // Package identity turns AWS IAM principals into the Kubernetes identities they
 // become (user name and groups), and finds which principals reach a given RBAC
-// subject. Sources: the aws-auth ConfigMap (EKS access entries come later). Pure.
+// subject. Sources: the aws-auth ConfigMap, EKS access entries with their access
+// policies, and the cluster creator's implicit admin in CONFIG_MAP mode, under the
+// cluster's authentication mode. Pure.
 package identity
 
 import (
