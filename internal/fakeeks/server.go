@@ -1,6 +1,7 @@
 // Package fakeeks is a local EKS API for tests. It speaks the REST-JSON wire of the
-// four read calls the IAM view makes (DescribeCluster, ListAccessEntries,
-// DescribeAccessEntry, ListAssociatedAccessPolicies), so the unchanged
+// read calls the IAM view makes (DescribeCluster, ListAccessEntries,
+// DescribeAccessEntry, ListAssociatedAccessPolicies; and ListNodegroups,
+// DescribeNodegroup, ListFargateProfiles, DescribeFargateProfile), so the unchanged
 // aws-sdk-go-v2 EKS client, pointed at it with environment variables (see Env), can
 // be tested offline: with tiny pages, throttling, access denial, unknown clusters,
 // and measurements of request counts and concurrency.
@@ -41,9 +42,15 @@ const (
 	// ListPodIdentityAssociations and DescribePodIdentityAssociation: see podidentity.go.
 	ListPodIdentityAssociations    Op = "ListPodIdentityAssociations"
 	DescribePodIdentityAssociation Op = "DescribePodIdentityAssociation"
+	// The calls that find the roles EKS manages itself (eks.ManagedRoles).
+	ListNodegroups         Op = "ListNodegroups"
+	DescribeNodegroup      Op = "DescribeNodegroup"
+	ListFargateProfiles    Op = "ListFargateProfiles"
+	DescribeFargateProfile Op = "DescribeFargateProfile"
 )
 
-// AllOps returns the operations of the access entries reader (see PodIdentityOps for the others).
+// AllOps returns the operations the IAM view's reader makes (ReadAccessEntries); see
+// PodIdentityOps and ManagedRoleOps for the others.
 func AllOps() []Op {
 	return []Op{DescribeCluster, ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies}
 }
@@ -51,6 +58,12 @@ func AllOps() []Op {
 // PodIdentityOps returns the operations of EKS Pod Identity the server also answers.
 func PodIdentityOps() []Op {
 	return []Op{ListPodIdentityAssociations, DescribePodIdentityAssociation}
+}
+
+// ManagedRoleOps returns the operations that read the managed node groups and Fargate
+// profiles.
+func ManagedRoleOps() []Op {
+	return []Op{ListNodegroups, DescribeNodegroup, ListFargateProfiles, DescribeFargateProfile}
 }
 
 // Credentials and place that Env sets, and that the server's ARNs use.
@@ -262,6 +275,11 @@ func (s *Server) Summary() string {
 		}
 		parts = append(parts, fmt.Sprintf("%s=%d (failed %d)", op, s.requests[op], s.failures[op]))
 	}
+	for _, op := range ManagedRoleOps() {
+		if s.requests[op] > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d (failed %d)", op, s.requests[op], s.failures[op]))
+		}
+	}
 	if n := s.requests[unknownOp]; n > 0 {
 		parts = append(parts, fmt.Sprintf("unknown=%d", n))
 	}
@@ -270,9 +288,9 @@ func (s *Server) Summary() string {
 
 const unknownOp Op = "Unknown"
 
-// route maps a request to its operation, cluster and principal ARN. The labels are
-// unescaped per path segment, so a principal ARN (which holds '/') must arrive
-// escaped, as the SDK sends it.
+// route maps a request to its operation, cluster and principal ARN (or node group or
+// Fargate profile name). The labels are unescaped per path segment, so a principal
+// ARN (which holds '/') must arrive escaped, as the SDK sends it.
 func route(r *http.Request) (op Op, cluster, principal string, ok bool) {
 	segs := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
 	for i, sg := range segs {
@@ -298,6 +316,14 @@ func route(r *http.Request) (op Op, cluster, principal string, ok bool) {
 		return ListPodIdentityAssociations, segs[1], "", true
 	case len(segs) == 4 && segs[2] == "pod-identity-associations":
 		return DescribePodIdentityAssociation, segs[1], segs[3], true
+	case len(segs) == 3 && segs[2] == "node-groups":
+		return ListNodegroups, segs[1], "", true
+	case len(segs) == 4 && segs[2] == "node-groups":
+		return DescribeNodegroup, segs[1], segs[3], true
+	case len(segs) == 3 && segs[2] == "fargate-profiles":
+		return ListFargateProfiles, segs[1], "", true
+	case len(segs) == 4 && segs[2] == "fargate-profiles":
+		return DescribeFargateProfile, segs[1], segs[3], true
 	}
 	return unknownOp, "", "", false
 }
@@ -395,8 +421,35 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// The access entry calls need the API in the authentication mode: in CONFIG_MAP
+	// mode (or a cluster created before access entries, which reports none) EKS
+	// answers them with this error.
+	accessEntryOp := op == ListAccessEntries || op == DescribeAccessEntry || op == ListAssociatedAccessPolicies
+	if accessEntryOp && (snap.Cluster.AuthenticationMode == eks.ModeConfigMap || snap.Cluster.AuthenticationMode == "") {
+		fail(Error{Status: http.StatusBadRequest, Code: "InvalidRequestException", Message: "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation."})
+		return
+	}
+	var managed eks.ManagedRoles
+	if snap.Managed != nil {
+		managed = *snap.Managed
+	}
+	var named *eks.NamedRole
+	switch op {
+	case DescribeNodegroup, DescribeFargateProfile:
+		list, kind := managed.NodeGroups, "Nodegroup"
+		if op == DescribeFargateProfile {
+			list, kind = managed.FargateProfiles, "Fargate Profile"
+		}
+		i := slices.IndexFunc(list, func(n eks.NamedRole) bool { return n.Name == principal })
+		if i < 0 {
+			fail(Error{Status: http.StatusNotFound, Code: "ResourceNotFoundException", Message: fmt.Sprintf("No %s found for name: %s.", kind, principal)})
+			return
+		}
+		named = &list[i]
+	}
+
 	var entry *eks.AccessEntry
-	if principal != "" && (op == DescribeAccessEntry || op == ListAssociatedAccessPolicies) {
+	if principal != "" && accessEntryOp {
 		i := slices.IndexFunc(snap.Entries, func(e eks.AccessEntry) bool { return e.PrincipalARN == principal })
 		if i < 0 {
 			fail(Error{Status: http.StatusNotFound, Code: "ResourceNotFoundException", Message: fmt.Sprintf("The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'. (cluster %s, principal %s)", cluster, principal)})
@@ -450,9 +503,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			c["computeConfig"] = map[string]any{"enabled": true, "nodePools": []string{"general-purpose", "system"}}
 		}
 		if snap.Cluster.AuthenticationMode != "" {
+			// bootstrapClusterCreatorAdminPermissions defaults to true when a cluster is
+			// created (CreateAccessConfigRequest in the EKS API reference).
+			bootstrap := true
+			if b := snap.Cluster.BootstrapClusterCreatorAdminPermissions; b != nil {
+				bootstrap = *b
+			}
 			c["accessConfig"] = map[string]any{
 				"authenticationMode":                      snap.Cluster.AuthenticationMode,
-				"bootstrapClusterCreatorAdminPermissions": false,
+				"bootstrapClusterCreatorAdminPermissions": bootstrap,
 			}
 		}
 		writeJSON(w, map[string]any{"cluster": c})
@@ -472,22 +531,48 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, body)
 	case DescribeAccessEntry:
+		d := Described(*entry)
 		ae := map[string]any{
 			"clusterName":      cluster,
-			"principalArn":     entry.PrincipalARN,
-			"kubernetesGroups": nonNil(entry.KubernetesGroups),
-			"accessEntryArn":   fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s/%x", Region, Account, cluster, entry.PrincipalARN),
+			"principalArn":     d.PrincipalARN,
+			"kubernetesGroups": nonNil(d.KubernetesGroups),
+			"accessEntryArn":   fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s/%x", Region, Account, cluster, d.PrincipalARN),
 			"createdAt":        now,
 			"modifiedAt":       now,
 			"tags":             map[string]string{},
-		}
-		if entry.Type != "" {
-			ae["type"] = entry.Type
-		}
-		if entry.Username != "" {
-			ae["username"] = entry.Username
+			"type":             d.Type,
+			"username":         d.Username,
 		}
 		writeJSON(w, map[string]any{"accessEntry": ae})
+	case ListNodegroups, ListFargateProfiles:
+		list, key := managed.NodeGroups, "nodegroups"
+		if op == ListFargateProfiles {
+			list, key = managed.FargateProfiles, "fargateProfileNames"
+		}
+		start, end, next, e := page(len(list))
+		if e != nil {
+			fail(*e)
+			return
+		}
+		names := []string{}
+		for _, n := range list[start:end] {
+			names = append(names, n.Name)
+		}
+		body := map[string]any{key: names}
+		if next != nil {
+			body["nextToken"] = *next
+		}
+		writeJSON(w, body)
+	case DescribeNodegroup:
+		writeJSON(w, map[string]any{"nodegroup": map[string]any{
+			"nodegroupName": named.Name, "clusterName": cluster, "nodeRole": named.RoleARN, "status": "ACTIVE", "createdAt": now,
+			"nodegroupArn": fmt.Sprintf("arn:aws:eks:%s:%s:nodegroup/%s/%s/0", Region, Account, cluster, named.Name),
+		}})
+	case DescribeFargateProfile:
+		writeJSON(w, map[string]any{"fargateProfile": map[string]any{
+			"fargateProfileName": named.Name, "clusterName": cluster, "podExecutionRoleArn": named.RoleARN, "status": "ACTIVE", "createdAt": now,
+			"fargateProfileArn": fmt.Sprintf("arn:aws:eks:%s:%s:fargateprofile/%s/%s/0", Region, Account, cluster, named.Name),
+		}})
 	case ListAssociatedAccessPolicies:
 		start, end, next, e := page(len(entry.AccessPolicies))
 		if e != nil {
@@ -511,6 +596,42 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case ListPodIdentityAssociations, DescribePodIdentityAssociation:
 		servePodIdentity(w, r, op, cluster, principal, pi, page, fail)
 	}
+}
+
+// Described is the entry as DescribeAccessEntry reports it once EKS has created it
+// from e: the type (STANDARD when none was given), the username (EKS's generated one
+// when none was given: the user guide's table in "Create access entries"), and the
+// kubernetesGroups. EKS sets the groups of node-role types itself: an EC2_LINUX entry
+// comes back with ["system:nodes"] (as AWS's own EKS workshop shows, and eksctl's
+// documentation for HYBRID_LINUX); EC2_WINDOWS and FARGATE_LINUX are taken to be the
+// same. EC2 (Auto Mode) and HYPERPOD_LINUX keep what was given.
+func Described(e eks.AccessEntry) eks.AccessEntry {
+	if e.Type == "" {
+		e.Type = eks.TypeStandard
+	}
+	e.Username = eks.Username(&e)
+	switch e.Type {
+	case eks.TypeEC2Linux, eks.TypeEC2Windows, eks.TypeFargateLinux, eks.TypeHybridLinux:
+		e.KubernetesGroups = []string{"system:nodes"}
+	default:
+		e.KubernetesGroups = slices.Clone(nonNil(e.KubernetesGroups))
+	}
+	return e
+}
+
+// DescribedSnapshot is snap as the read calls report it: the cluster's
+// bootstrapClusterCreatorAdminPermissions (true unless created false; absent without
+// an authentication mode), and every entry as Described.
+func DescribedSnapshot(snap eks.Snapshot) eks.Snapshot {
+	out := cloneSnapshot(snap)
+	if out.Cluster.AuthenticationMode != "" && out.Cluster.BootstrapClusterCreatorAdminPermissions == nil {
+		on := true
+		out.Cluster.BootstrapClusterCreatorAdminPermissions = &on
+	}
+	for i := range out.Entries {
+		out.Entries[i] = Described(out.Entries[i])
+	}
+	return out
 }
 
 func defaultMessage(code string, op Op, cluster string) string {
@@ -574,6 +695,13 @@ func nonNil(s []string) []string {
 
 func cloneSnapshot(s eks.Snapshot) eks.Snapshot {
 	out := eks.Snapshot{Cluster: s.Cluster}
+	if b := s.Cluster.BootstrapClusterCreatorAdminPermissions; b != nil {
+		v := *b
+		out.Cluster.BootstrapClusterCreatorAdminPermissions = &v
+	}
+	if s.Managed != nil {
+		out.Managed = &eks.ManagedRoles{NodeGroups: slices.Clone(s.Managed.NodeGroups), FargateProfiles: slices.Clone(s.Managed.FargateProfiles)}
+	}
 	if s.Entries == nil {
 		return out
 	}

@@ -2,6 +2,7 @@ package fakeeks
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -37,7 +38,13 @@ func get(t *testing.T, s *Server, path, auth string) (int, http.Header, map[stri
 
 func TestServerWire(t *testing.T) {
 	snap := Generate("prod", eks.ModeAPI, 5)
-	s := New(t, snap)
+	off := false
+	noCreator := Generate("no-creator", eks.ModeAPI, 1)
+	noCreator.Cluster.BootstrapClusterCreatorAdminPermissions = &off
+	legacy := Generate("legacy", eks.ModeConfigMap, 2)
+	legacy.Managed = &eks.ManagedRoles{NodeGroups: []eks.NamedRole{{Name: "ng-1", RoleARN: "arn:aws:iam::111122223333:role/ng-role"}},
+		FargateProfiles: []eks.NamedRole{{Name: "fp-1", RoleARN: "arn:aws:iam::111122223333:role/fp-role"}}}
+	s := New(t, snap, noCreator, legacy)
 	arn := snap.Entries[2].PrincipalARN // a role with a path: its '/' must arrive escaped
 	esc := url.PathEscape(arn)
 
@@ -49,10 +56,46 @@ func TestServerWire(t *testing.T) {
 	}{
 		{"unsigned", "/clusters/prod", "", 403, "MissingAuthenticationTokenException", nil},
 		{"describe cluster", "/clusters/prod", testAuth, 200, "", func(t *testing.T, b map[string]any) {
-			if m := b["cluster"].(map[string]any)["accessConfig"].(map[string]any)["authenticationMode"]; m != "API" {
-				t.Errorf("authenticationMode %v", m)
+			ac := b["cluster"].(map[string]any)["accessConfig"].(map[string]any)
+			if ac["authenticationMode"] != "API" || ac["bootstrapClusterCreatorAdminPermissions"] != true {
+				t.Errorf("accessConfig %v, want API and EKS's default bootstrapClusterCreatorAdminPermissions true", ac)
 			}
 		}},
+		{"describe cluster, creator admin turned off", "/clusters/no-creator", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if v := b["cluster"].(map[string]any)["accessConfig"].(map[string]any)["bootstrapClusterCreatorAdminPermissions"]; v != false {
+				t.Errorf("bootstrapClusterCreatorAdminPermissions %v, want false as created", v)
+			}
+		}},
+		// Managed node groups and Fargate profiles (point 6 of issue 14).
+		{"list node groups", "/clusters/legacy/node-groups?maxResults=100", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if fmt.Sprint(b["nodegroups"]) != "[ng-1]" {
+				t.Errorf("nodegroups %v", b["nodegroups"])
+			}
+		}},
+		{"describe node group", "/clusters/legacy/node-groups/ng-1", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if r := b["nodegroup"].(map[string]any)["nodeRole"]; r != "arn:aws:iam::111122223333:role/ng-role" {
+				t.Errorf("nodeRole %v", r)
+			}
+		}},
+		{"unknown node group", "/clusters/legacy/node-groups/nope", testAuth, 404, "ResourceNotFoundException", nil},
+		{"list Fargate profiles", "/clusters/legacy/fargate-profiles", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if fmt.Sprint(b["fargateProfileNames"]) != "[fp-1]" {
+				t.Errorf("fargateProfileNames %v", b["fargateProfileNames"])
+			}
+		}},
+		{"describe Fargate profile", "/clusters/legacy/fargate-profiles/fp-1", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if r := b["fargateProfile"].(map[string]any)["podExecutionRoleArn"]; r != "arn:aws:iam::111122223333:role/fp-role" {
+				t.Errorf("podExecutionRoleArn %v", r)
+			}
+		}},
+		{"no node groups", "/clusters/prod/node-groups", testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if fmt.Sprint(b["nodegroups"]) != "[]" {
+				t.Errorf("nodegroups %v", b["nodegroups"])
+			}
+		}},
+		// EKS refuses the access entry calls in CONFIG_MAP mode.
+		{"list entries in CONFIG_MAP mode", "/clusters/legacy/access-entries", testAuth, 400, "InvalidRequestException", nil},
+		{"describe entry in CONFIG_MAP mode", "/clusters/legacy/access-entries/" + url.PathEscape("arn:aws:iam::111122223333:role/x"), testAuth, 400, "InvalidRequestException", nil},
 		{"unknown cluster", "/clusters/nope/access-entries", testAuth, 404, "ResourceNotFoundException", nil},
 		{"first page", "/clusters/prod/access-entries?maxResults=100", testAuth, 200, "", func(t *testing.T, b map[string]any) {
 			if n := len(b["accessEntries"].([]any)); n != DefaultPageSize || b["nextToken"] == nil {
@@ -70,6 +113,20 @@ func TestServerWire(t *testing.T) {
 		{"describe entry, escaped ARN", "/clusters/prod/access-entries/" + esc, testAuth, 200, "", func(t *testing.T, b map[string]any) {
 			if p := b["accessEntry"].(map[string]any)["principalArn"]; p != arn {
 				t.Errorf("principalArn %v, want %s", p, arn)
+			}
+		}},
+		// Point 2 of issue 14: DescribeAccessEntry reports what EKS sets, not only what
+		// was given: a node entry's username and kubernetesGroups ["system:nodes"], and
+		// a STANDARD entry's generated username.
+		{"describe node entry", "/clusters/prod/access-entries/" + url.PathEscape(snap.Entries[3].PrincipalARN), testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			ae := b["accessEntry"].(map[string]any)
+			if ae["type"] != eks.TypeEC2Linux || ae["username"] != "system:node:{{EC2PrivateDNSName}}" || fmt.Sprint(ae["kubernetesGroups"]) != "[system:nodes]" {
+				t.Errorf("EC2_LINUX entry: %v", ae)
+			}
+		}},
+		{"describe entry with the default username", "/clusters/prod/access-entries/" + url.PathEscape(snap.Entries[0].PrincipalARN), testAuth, 200, "", func(t *testing.T, b map[string]any) {
+			if u := b["accessEntry"].(map[string]any)["username"]; u != "arn:aws:sts::111122223333:assumed-role/role-000/{{SessionName}}" {
+				t.Errorf("username %v, want the one EKS generates", u)
 			}
 		}},
 		{"describe entry, unescaped ARN", "/clusters/prod/access-entries/" + arn, testAuth, 404, "UnknownOperationException", nil},

@@ -96,6 +96,7 @@ func NewCmdAccess(f genericclioptions.RESTClientGetter, streams genericiooptions
 	o.Print.AddFlags(cmd)
 	o.Files.AddFlags(cmd, "Read RBAC objects and aws-auth from these files instead of a cluster.")
 	o.EKS.add(fl)
+	o.EKS.addClusterCreator(fl)
 	_ = cmd.RegisterFlagCompletionFunc("verb", completeVerbs)
 	_ = cmd.RegisterFlagCompletionFunc("resource", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return completeTypes(f, toComplete)
@@ -133,13 +134,16 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	r, err := identity.Access(identitySources(snap), rbac.NewIndex(snap.RBAC), q)
+	src := identitySources(snap)
+	src.CreatorARN = o.EKS.ClusterCreator
+	r, err := identity.Access(src, rbac.NewIndex(snap.RBAC), q)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	r.Complete = snap.Complete()
 	r.Warnings = append(append([]v1alpha1.Warning{}, snap.Warnings...), r.Warnings...)
 	printWarnings(o.ErrOut, r.Warnings)
+	printFindings(o.ErrOut, r.Findings)
 	if err := o.print(r); err != nil {
 		return err
 	}
@@ -208,11 +212,19 @@ func (o *AccessOptions) print(r *v1alpha1.AccessReport) error {
 		mode = "unknown (aws-auth assumed)"
 	}
 	fmt.Fprintf(w, "Mode:      %s\n", mode)
-	if !r.Mapped {
+	switch {
+	case !r.Mapped && r.ClusterCreator == "possible":
+		fmt.Fprintln(w, "Identity:  not mapped in aws-auth (the principal cannot authenticate to the cluster, unless it is the cluster creator:")
+		fmt.Fprintln(w, "           a cluster admin, system:masters, that aws-auth does not show; pass --cluster-creator ARN for an exact answer)")
+	case !r.Mapped:
 		fmt.Fprintln(w, "Identity:  not mapped (the principal cannot authenticate to the cluster)")
-	} else {
+	default:
 		fmt.Fprintf(w, "Source:    %s\n", r.Principal.Source)
-		fmt.Fprintf(w, "Username:  %s\n", r.Username)
+		if r.ClusterCreator == "yes" {
+			fmt.Fprintln(w, "Username:  not documented (EKS does not show the cluster creator's mapping)")
+		} else {
+			fmt.Fprintf(w, "Username:  %s\n", r.Username)
+		}
 		fmt.Fprintf(w, "Groups:    %s\n", strings.Join(r.Groups, ", "))
 	}
 	for _, p := range r.Others {

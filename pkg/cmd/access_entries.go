@@ -48,8 +48,14 @@ aws-iam-authenticator token -i X). Credentials come from the usual AWS chain
 (environment, shared files, SSO, instance role). The file holds no secrets: ARNs,
 usernames, groups and policy associations.
 
+The file also holds the roles of the managed node groups and Fargate profiles
+(ListNodegroups, DescribeNodegroup, ListFargateProfiles, DescribeFargateProfile),
+which aws-auth migrate marks managed by EKS; without those permissions, a warning.
+
 AWS permissions needed: eks:DescribeCluster, eks:ListAccessEntries,
-eks:DescribeAccessEntry, eks:ListAssociatedAccessPolicies. No Kubernetes RBAC.
+eks:DescribeAccessEntry, eks:ListAssociatedAccessPolicies (and eks:ListNodegroups,
+eks:DescribeNodegroup, eks:ListFargateProfiles, eks:DescribeFargateProfile). No
+Kubernetes RBAC.
 
 Exit codes: 0 written; 2 error (nothing is written on any error).`,
 		Example: `  # Export the current context's cluster
@@ -86,6 +92,9 @@ func (o *AccessEntriesExportOptions) Run(ctx context.Context) error {
 		return err
 	}
 	snap.Cluster.Region = client.Options().Region
+	if snap.Managed, err = source.ReadManagedRoles(ctx, client, cluster.Name); err != nil {
+		fmt.Fprintf(o.ErrOut, "Warning: the managed node groups and Fargate profiles are not in the file (%v): aws-auth migrate cannot tell their roles apart\n", err)
+	}
 	file := source.AccessEntriesFile{APIVersion: v1alpha1.GroupVersion.String(), Kind: source.AccessEntriesKind, Snapshot: *snap}
 	data, err := json.MarshalIndent(file, "", "  ")
 	if err != nil {

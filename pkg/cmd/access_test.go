@@ -8,6 +8,10 @@ import (
 
 const exampleEntries = "../../examples/access-entries.json"
 
+// configMapEntries: a cluster in CONFIG_MAP mode (no access entries), its creator made
+// an admin.
+const configMapEntries = "testdata/access/config-map-entries.json"
+
 // Golden files of the IAM view on the bundled example with its access entries
 // (API_AND_CONFIG_MAP): access, who-can with entries, and aws-auth migrate.
 func TestIAMViewGolden(t *testing.T) {
@@ -25,6 +29,11 @@ func TestIAMViewGolden(t *testing.T) {
 		{"access", "readonly-path-secrets", []string{"access", "arn:aws:sts::111122223333:assumed-role/ReadOnly/sam", "--verb", "get", "--resource", "secrets", "-n", "app", "-f", example, "--access-entries-file", exampleEntries}},
 		{"access", "unmapped", []string{"access", "arn:aws:iam::111122223333:role/Nobody", "-A", "-f", example, "--access-entries-file", exampleEntries}},
 		{"access", "ci-bot-all-namespaces", []string{"access", "arn:aws:iam::111122223333:user/ci-bot", "-A", "-f", example}},
+		// The cluster creator in CONFIG_MAP mode (issue 14, point 3).
+		{"access", "config-map-unmapped", []string{"access", "arn:aws:iam::111122223333:role/Nobody", "-f", example, "--access-entries-file", configMapEntries}},
+		{"access", "config-map-creator-delete-nodes", []string{"access", "arn:aws:sts::111122223333:assumed-role/Creator/jo", "--verb", "delete", "--resource", "nodes", "-f", example,
+			"--access-entries-file", configMapEntries, "--cluster-creator", "arn:aws:iam::111122223333:role/Creator"}},
+		{"who-can", "delete-nodes-config-map-creator", []string{"who-can", "delete", "nodes", "-f", example, "--access-entries-file", configMapEntries, "--cluster-creator", "arn:aws:iam::111122223333:role/Creator"}},
 		{"who-can", "delete-pods-app-entries-wide", []string{"who-can", "delete", "pods", "-n", "app", "-o", "wide", "-f", example, "--access-entries-file", exampleEntries}},
 		{"who-can", "get-secrets-app-entries-json", []string{"who-can", "get", "secrets", "-n", "app", "-o", "json", "-f", example, "--access-entries-file", exampleEntries}},
 		{"aws-auth", "migrate-example", []string{"aws-auth", "migrate", "-f", example}},

@@ -36,6 +36,7 @@ type AWSAuthMigrateOptions struct {
 // NewCmdAWSAuthMigrate returns `kubectl eksiam aws-auth migrate`.
 func NewCmdAWSAuthMigrate(f genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &AWSAuthMigrateOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags(formatShell)}
+	o.EKS.ManagedRoles = true // the roles EKS manages itself (migrate.ActionManaged)
 	cmd := &cobra.Command{
 		Use:   "migrate [-f FILE] [-o table|wide|json|yaml|shell]",
 		Short: "Plan the move of aws-auth mappings to EKS access entries",
@@ -54,8 +55,14 @@ the cluster's access entries are read (see --cluster-name, or --access-entries-f
 principals that already have an entry are marked exists or differs, and a cluster in
 CONFIG_MAP mode gets the mode change to API_AND_CONFIG_MAP first.
 
+The roles of managed node groups and Fargate profiles are marked managed (by EKS):
+EKS creates their access entries itself, also when the mode changes, and refuses a
+second one, so nothing is created for them.
+
 RBAC needed: get configmaps in kube-system (none with -f). AWS: eks:DescribeCluster,
-eks:ListAccessEntries, eks:DescribeAccessEntry, eks:ListAssociatedAccessPolicies.
+eks:ListAccessEntries, eks:DescribeAccessEntry, eks:ListAssociatedAccessPolicies;
+eks:ListNodegroups, eks:DescribeNodegroup, eks:ListFargateProfiles and
+eks:DescribeFargateProfile for the managed roles (without them, a warning).
 
 Exit codes: 0 every mapping in effect can move; 1 some cannot (listed); 2 error.`,
 		Example: `  # Review the plan for the cluster's aws-auth
@@ -147,8 +154,8 @@ func (o *AWSAuthMigrateOptions) Run(ctx context.Context) error {
 	for _, e := range plan.Entries {
 		counts[e.Action]++
 	}
-	fmt.Fprintf(o.ErrOut, "%s: %d to create, %d exist, %d differ, %d cannot move, %d not in effect\n", a.Source,
-		counts[migrate.ActionCreate], counts[migrate.ActionExists], counts[migrate.ActionDiffers], len(plan.Blocked), len(plan.Skipped))
+	fmt.Fprintf(o.ErrOut, "%s: %d to create, %d exist, %d differ, %d managed by EKS, %d cannot move, %d not in effect\n", a.Source,
+		counts[migrate.ActionCreate], counts[migrate.ActionExists], counts[migrate.ActionDiffers], counts[migrate.ActionManaged], len(plan.Blocked), len(plan.Skipped))
 	if len(plan.Blocked) > 0 {
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
 	}

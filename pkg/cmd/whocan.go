@@ -164,6 +164,7 @@ func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions
 	o.Files.AddFlags(cmd, "Read RBAC objects from these files, directories or - (stdin) instead of a cluster (repeatable).")
 	fl.BoolVar(&o.IAM, "iam", true, "List the IAM principals that reach each subject through the aws-auth ConfigMap (needs get on configmap kube-system/aws-auth) and EKS access entries.")
 	o.EKS.add(fl)
+	o.EKS.addClusterCreator(fl)
 	_ = cmd.RegisterFlagCompletionFunc("subresource", completeFixed("exec", "log", "attach", "portforward", "proxy", "scale", "status", "eviction", "binding", "token", "approval"))
 	return cmd
 }
@@ -267,7 +268,7 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 	}
 	report.Warnings = append(report.Warnings, snap.Warnings...)
 	if o.IAM && (snap.AWSAuth != nil || snap.Access != nil) {
-		addIAMPrincipals(report, snap, q)
+		addIAMPrincipals(report, snap, o.EKS.ClusterCreator, q)
 	}
 	report.Complete = snap.Complete()
 
@@ -275,6 +276,7 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "Warning: %s: -n %s does not apply\n", clusterScopeReason(query), o.Scope.Namespace)
 	}
 	printWarnings(o.ErrOut, report.Warnings)
+	printFindings(o.ErrOut, report.Findings)
 	if err := o.print(report); err != nil {
 		return err
 	}
@@ -345,6 +347,7 @@ func newWhoCanReport(q v1alpha1.WhoCanQuery, res *rbac.Result) *v1alpha1.WhoCanR
 		Complete:      true,
 		Subjects:      make([]v1alpha1.Subject, 0, len(res.Subjects)),
 		IAMPrincipals: []v1alpha1.IAMPrincipal{},
+		Findings:      []v1alpha1.IAMFinding{},
 		Warnings:      []v1alpha1.Warning{},
 	}
 	v1alpha1.SetKind(r, "WhoCanReport")

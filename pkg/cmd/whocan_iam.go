@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
@@ -12,15 +13,24 @@ import (
 )
 
 // addIAMPrincipals fills the report's IAM view (identity.AddToWhoCan), with a warning
-// when the authenticator drops part of aws-auth.
-func addIAMPrincipals(r *v1alpha1.WhoCanReport, snap *source.Snapshot, q *rbac.Query) {
+// when the authenticator drops part of aws-auth; creator is --cluster-creator.
+func addIAMPrincipals(r *v1alpha1.WhoCanReport, snap *source.Snapshot, creator string, q *rbac.Query) {
 	if a := snap.AWSAuth; a != nil {
 		if n := len(a.Dropped()); n > 0 {
 			r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "AWSAuthDropped",
 				Message: fmt.Sprintf("the authenticator drops %d key(s) or entries of aws-auth (%s) as malformed, so the principals they name are not mapped: see 'kubectl eksiam aws-auth validate'", n, a.Source)})
 		}
 	}
-	identity.AddToWhoCan(r, identitySources(snap), q)
+	src := identitySources(snap)
+	src.CreatorARN = creator
+	identity.AddToWhoCan(r, src, q)
+}
+
+// printFindings writes a report's findings to stderr, beside its warnings.
+func printFindings(w io.Writer, findings []v1alpha1.IAMFinding) {
+	for _, f := range findings {
+		fmt.Fprintf(w, "Finding: [%s] %s: %s. Fix: %s\n", f.Severity, f.ID, f.Message, f.Fix)
+	}
 }
 
 func nonNil(s []string) []string {

@@ -41,6 +41,59 @@ type Cluster struct {
 	Name               string `json:"name"`
 	Region             string `json:"region,omitempty"`
 	AuthenticationMode string `json:"authenticationMode"`
+	// BootstrapClusterCreatorAdminPermissions is DescribeCluster's
+	// accessConfig.bootstrapClusterCreatorAdminPermissions: whether the principal that
+	// created the cluster was made a cluster admin. nil when not reported.
+	BootstrapClusterCreatorAdminPermissions *bool `json:"bootstrapClusterCreatorAdminPermissions,omitempty"`
+}
+
+// CreatorAdmin is what the cluster configuration says of the cluster creator's
+// cluster-admin access.
+type CreatorAdmin int
+
+const (
+	// CreatorAdminUnknown: the authentication mode is unknown (access entries not
+	// read); if it is CONFIG_MAP, the creator is an implicit cluster admin.
+	CreatorAdminUnknown CreatorAdmin = iota
+	// CreatorAdminImplicit: CONFIG_MAP mode. The principal that created the cluster
+	// is a cluster admin (system:masters) that no aws-auth entry shows and that
+	// cannot be removed: EKS user guide, "Grant IAM users and roles access to
+	// Kubernetes APIs" > "Set cluster authentication mode" ("The IAM principal that
+	// created the cluster is the initial user ... there isn't an entry in the
+	// ConfigMap to manage") and "Add IAM principals to your Amazon EKS cluster" in
+	// auth-configmap.adoc ("automatically granted system:masters permissions ...
+	// doesn't appear in any visible configuration").
+	CreatorAdminImplicit
+	// CreatorAdminAccessEntry: API or API_AND_CONFIG_MAP mode. Whatever admin access
+	// the creator has is an ordinary access entry, which can be removed (user guide,
+	// "Grant IAM users access to Kubernetes with EKS access entries": "Amazon EKS
+	// creates an access entry with administrator permissions to the cluster for the
+	// IAM principal that originally created the cluster").
+	CreatorAdminAccessEntry
+	// CreatorAdminNone: CONFIG_MAP mode with bootstrapClusterCreatorAdminPermissions
+	// false. EKS refuses that combination when creating a cluster (the API's error
+	// "bootstrapClusterCreatorAdminPermissions must be true if cluster authentication
+	// mode is set to CONFIG_MAP"; not in the user guide); if DescribeCluster reports
+	// it, it is taken as reported.
+	CreatorAdminNone
+)
+
+// CreatorAdminOf says what c's configuration means for the creator's admin access (c
+// nil: the mode is unknown).
+func CreatorAdminOf(c *Cluster) CreatorAdmin {
+	if c == nil {
+		return CreatorAdminUnknown
+	}
+	switch c.AuthenticationMode {
+	case ModeConfigMap:
+		if b := c.BootstrapClusterCreatorAdminPermissions; b != nil && !*b {
+			return CreatorAdminNone
+		}
+		return CreatorAdminImplicit
+	case ModeAPI, ModeAPIAndConfigMap:
+		return CreatorAdminAccessEntry
+	}
+	return CreatorAdminUnknown
 }
 
 // AccessEntry is one access entry with its associated access policies.
@@ -49,7 +102,9 @@ type AccessEntry struct {
 	Type             string   `json:"type"`
 	Username         string   `json:"username,omitempty"`
 	KubernetesGroups []string `json:"kubernetesGroups"`
-	// AccessPolicies associated with the entry (STANDARD entries only).
+	// AccessPolicies associated with the entry. Not only STANDARD entries have them:
+	// an EC2 (Auto Mode) node entry carries AmazonEKSAutoNodePolicy (user guide,
+	// "Create node class access entry").
 	AccessPolicies []AssociatedPolicy `json:"accessPolicies"`
 }
 
@@ -66,25 +121,80 @@ type Scope struct {
 	Namespaces []string `json:"namespaces"`
 }
 
+// A namespace pattern of an access scope, as the EKS user guide documents it
+// ("Associate access policies with access entries", access-policies.adoc: "You can use
+// wildcard characters for a namespace name. For example ... dev-*"): an exact
+// namespace name, or a prefix followed by one trailing '*', which matches every
+// namespace that starts with the prefix. How EKS treats any other wildcard (a leading
+// or middle '*', '?', '[...]') is not documented: such a pattern is unverified. It is
+// never matched (a glob reading might grant more than EKS does), and callers warn
+// about it (Decision.Unverified, Scope.Unverified).
+
+// documentedPattern reports whether p is an exact name or a prefix with one trailing
+// '*'.
+func documentedPattern(p string) bool {
+	return !strings.ContainsAny(strings.TrimSuffix(p, "*"), "*?[")
+}
+
+// matchDocumented matches ns against a documented pattern p.
+func matchDocumented(p, ns string) bool {
+	if prefix, ok := strings.CutSuffix(p, "*"); ok {
+		return strings.HasPrefix(ns, prefix)
+	}
+	return p == ns
+}
+
+// matchGlob reports whether an unverified pattern p would match ns read as a shell
+// glob, the widest reading (used only to say that it might).
+func matchGlob(p, ns string) bool {
+	ok, err := path.Match(p, ns)
+	return err == nil && ok
+}
+
 // Covers reports whether the scope applies to a request in namespace ns ("" for a
 // cluster-scoped request or a non-resource URL, which only a cluster scope covers).
-// allNamespaces asks whether it applies in at least one namespace.
+// allNamespaces asks whether it applies in at least one namespace. Only documented
+// namespace patterns count (see documentedPattern).
 func (s Scope) Covers(ns string, allNamespaces bool) bool {
 	if s.Type == ScopeCluster {
 		return true
 	}
-	if allNamespaces {
-		return len(s.Namespaces) > 0
-	}
-	if ns == "" {
-		return false
-	}
-	for _, pattern := range s.Namespaces {
-		if ok, err := path.Match(pattern, ns); err == nil && ok {
+	for _, p := range s.Namespaces {
+		if !documentedPattern(p) {
+			continue
+		}
+		if allNamespaces || (ns != "" && matchDocumented(p, ns)) {
 			return true
 		}
 	}
 	return false
+}
+
+// Unverified lists the scope's namespace patterns that are not a documented form, in
+// order: they are never matched.
+func (s Scope) Unverified() []string {
+	var out []string
+	if s.Type == ScopeCluster {
+		return nil
+	}
+	for _, p := range s.Namespaces {
+		if !documentedPattern(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mightCover reports whether an unverified pattern of the scope would cover the
+// request read as a glob: in ns, or with allNamespaces in some namespace. It returns
+// the first such pattern.
+func (s Scope) mightCover(ns string, allNamespaces bool) (string, bool) {
+	for _, p := range s.Unverified() {
+		if allNamespaces || (ns != "" && matchGlob(p, ns)) {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 func (s Scope) String() string {
@@ -98,6 +208,48 @@ func (s Scope) String() string {
 type Snapshot struct {
 	Cluster Cluster       `json:"cluster"`
 	Entries []AccessEntry `json:"accessEntries"`
+	// Managed are the roles whose access EKS manages itself; nil when not read.
+	Managed *ManagedRoles `json:"managedRoles,omitempty"`
+}
+
+// ManagedRoles are the IAM roles EKS grants node access to by itself: the node roles
+// of managed node groups (DescribeNodegroup nodeRole) and the pod execution roles of
+// Fargate profiles (DescribeFargateProfile podExecutionRoleArn). EKS adds their
+// aws-auth mappings or access entries itself, and moves them to access entries when
+// the authentication mode changes: user guide, "Create access entries" ("It's
+// unnecessary to create an access entry for an IAM role that's used for a managed
+// node group or a Fargate profile. EKS will create access entries (if enabled), or
+// update the auth config map") and "Grant IAM users and roles access to Kubernetes
+// APIs" ("You can't migrate entries that Amazon EKS added to the ConfigMap").
+type ManagedRoles struct {
+	NodeGroups      []NamedRole `json:"nodeGroups"`
+	FargateProfiles []NamedRole `json:"fargateProfiles"`
+}
+
+// NamedRole is a managed node group or Fargate profile and its role.
+type NamedRole struct {
+	Name    string `json:"name"`
+	RoleARN string `json:"roleArn"`
+}
+
+// Owner says which managed node group or Fargate profile uses the role arn (compared
+// by MatchKey), or "" when none does.
+func (m *ManagedRoles) Owner(arn string) string {
+	if m == nil {
+		return ""
+	}
+	k := MatchKey(arn)
+	for _, n := range m.NodeGroups {
+		if MatchKey(n.RoleARN) == k {
+			return "managed node group " + n.Name
+		}
+	}
+	for _, f := range m.FargateProfiles {
+		if MatchKey(f.RoleARN) == k {
+			return "Fargate profile " + f.Name
+		}
+	}
+	return ""
 }
 
 // DefaultUsername is the username EKS gives an entry without one (EKSUG
@@ -129,23 +281,28 @@ func Username(e *AccessEntry) string {
 	return DefaultUsername(e)
 }
 
-// ImpliedGroups are the groups an entry type adds. EKS does not document them for
-// access entries; these are the groups of the equivalent aws-auth node mappings
-// (system:bootstrappers, system:nodes; Fargate adds system:node-proxier; Windows
-// eks:kube-proxy-windows), which EKS's own migration produces.
+// ImpliedGroups are the groups the model adds to an entry whose type is for a node
+// role: system:nodes, the group DescribeAccessEntry reports for such entries (an
+// EC2_LINUX entry comes back with kubernetesGroups ["system:nodes"] and username
+// system:node:{{EC2PrivateDNSName}}). EKS sets the groups of these types itself (the
+// user guide, "Create access entries": kubernetesGroups only for STANDARD), and its
+// "Update access entries" page asks not to remove system:nodes. Nothing more is
+// implied: EKS does not report system:bootstrappers, system:node-proxier or
+// eks:kube-proxy-windows for entries, although the aws-auth node mappings carry them.
+// The groups the entry reports always count (Groups); the implied group only matters
+// for an entry read from a file that does not list it. EC2 (Auto Mode) and
+// HYPERPOD_LINUX: the user guide documents no groups (Auto Mode nodes get their
+// permissions from AmazonEKSAutoNodePolicy), so none are implied.
 func ImpliedGroups(e *AccessEntry) []string {
 	switch e.Type {
-	case TypeEC2Linux, TypeEC2, TypeHybridLinux, TypeHyperPod:
-		return []string{"system:bootstrappers", "system:nodes"}
-	case TypeEC2Windows:
-		return []string{"system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"}
-	case TypeFargateLinux:
-		return []string{"system:bootstrappers", "system:nodes", "system:node-proxier"}
+	case TypeEC2Linux, TypeEC2Windows, TypeFargateLinux, TypeHybridLinux:
+		return []string{"system:nodes"}
 	}
 	return nil
 }
 
-// Groups is every group the entry gives: its kubernetesGroups and the implied ones.
+// Groups is every group the entry gives: the kubernetesGroups it reports, then the
+// implied ones it does not list.
 func Groups(e *AccessEntry) []string {
 	out := slices.Clone(e.KubernetesGroups)
 	for _, g := range ImpliedGroups(e) {

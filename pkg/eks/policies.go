@@ -1,6 +1,7 @@
 package eks
 
 import (
+	"fmt"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -20,8 +21,11 @@ import (
 // The rules of a policy are modelled only where that page gives them as a table. The
 // page gives only a prose summary for the Auto Mode and other service policies. EKS
 // lists more policies than the page describes (its list-access-policies sample names
-// AmazonAIOpsAssistantPolicy and AmazonARCRegionSwitchScalingPolicy). Neither kind is
-// modelled. A policy that is not in the table at all is unknown to this package.
+// AmazonAIOpsAssistantPolicy and AmazonARCRegionSwitchScalingPolicy), and AWS
+// publishes others elsewhere (EMR on EKS, SageMaker HyperPod, the EKS capabilities
+// ACK, kro and Argo CD). None of those is modelled: they are known, listed, and their
+// access is not counted. A policy that is not in the table at all is unknown to this
+// package.
 const PolicyModelVersion = "eks-access-policies/2025-11-06"
 
 // PolicyARNPrefix is the prefix of every AWS managed access policy ARN (partition aws).
@@ -203,6 +207,25 @@ func Policies() map[string]Policy {
 	for _, name := range []string{"AmazonAIOpsAssistantPolicy", "AmazonARCRegionSwitchScalingPolicy"} {
 		out[name] = Policy{About: "listed by EKS, but the user guide does not describe its rules: not modelled"}
 	}
+	// Published for other AWS services, with no rule table in the user guide: known, not
+	// modelled. Sources: the AWS CLI reference's example for aws eks
+	// list-access-policies (aws-cli awscli/examples/eks/list-access-policies.rst) for
+	// EMR on EKS and SageMaker HyperPod; the EKS user guide's "Security considerations
+	// for EKS Capabilities" ("Default access entry policies by capability") for the
+	// capabilities, which describes them in one sentence each.
+	others := map[string]string{
+		"AmazonEMRJobPolicy":                           "Amazon EMR on EKS: running EMR jobs on the cluster",
+		"AmazonSagemakerHyperpodClusterPolicy":         "Amazon SageMaker HyperPod: the HyperPod cluster's access",
+		"AmazonSagemakerHyperpodControllerPolicy":      "Amazon SageMaker HyperPod: its controllers",
+		"AmazonSagemakerHyperpodSystemNamespacePolicy": "Amazon SageMaker HyperPod: its system namespace",
+		"AmazonEKSACKPolicy":                           "EKS capability ACK: create, read, update and delete ACK custom resources in every namespace (cluster scope)",
+		"AmazonEKSKROPolicy":                           "EKS capability kro: manage ResourceGraphDefinitions and the instances of the resources they define (cluster scope)",
+		"AmazonEKSArgoCDClusterPolicy":                 "EKS capability Argo CD: discover resources and manage cluster-scoped objects (cluster scope)",
+		"AmazonEKSArgoCDPolicy":                        "EKS capability Argo CD: deploy and manage applications in its namespace (namespace scope, argocd by default)",
+	}
+	for name, about := range others {
+		out[name] = Policy{About: about + " (published by AWS without a rule table: not modelled)"}
+	}
 	for name, p := range out {
 		p.Name = name
 		out[name] = p
@@ -210,17 +233,67 @@ func Policies() map[string]Policy {
 	return out
 }
 
-// Allows reports whether the policy, associated with scope s, allows request a: in
+// Decision is what one association of an access policy says about one request.
+type Decision struct {
+	Allowed bool
+	// Unverified, when not "", says why the association might allow the request in a
+	// way the EKS user guide does not document (a namespace pattern that is not a
+	// documented form). Such access is not counted: Allowed is false.
+	Unverified string
+}
+
+// Decide says whether the policy, associated with scope s, allows request a: in
 // a.Namespace, or with allNamespaces in at least one namespace the scope covers. A
 // namespace scope never covers a cluster-level request (a cluster-scoped resource or a
-// non-resource URL). A policy whose rules are not modelled allows nothing here.
-func (p *Policy) Allows(s Scope, a *rbac.Attributes, allNamespaces bool) bool {
+// non-resource URL). A policy whose rules are not modelled allows nothing here. Only
+// documented namespace patterns count (see Scope.Covers); where an undocumented one
+// would be needed, the decision says so in Unverified.
+func (p *Policy) Decide(s Scope, a *rbac.Attributes, allNamespaces bool) Decision {
 	if !p.Modelled {
-		return false
+		return Decision{}
 	}
 	clusterLevel := !a.IsResourceRequest() || (a.Namespace == "" && !allNamespaces)
 	if s.Type == ScopeNamespace && clusterLevel {
-		return false
+		return p.decideNamespaceObject(s, a)
 	}
-	return s.Covers(a.Namespace, allNamespaces) && rbac.FirstAllowingRule(a, p.Rules) >= 0
+	if rbac.FirstAllowingRule(a, p.Rules) < 0 {
+		return Decision{}
+	}
+	if s.Covers(a.Namespace, allNamespaces) {
+		return Decision{Allowed: true}
+	}
+	if pat, ok := s.mightCover(a.Namespace, allNamespaces); ok {
+		return Decision{Unverified: fmt.Sprintf("namespace pattern %q of %s is not a form the EKS user guide documents (an exact name, or a prefix ending in one '*'): how EKS matches it is unknown, so what it might allow is not counted", pat, p.Name)}
+	}
+	return Decision{}
+}
+
+// decideNamespaceObject decides a request for a namespace object itself (get
+// namespaces/dev, and its subresources) under a namespace scope. Kubernetes gives such
+// a request the namespace it names (the API server's request info: namespace = name
+// for /api/v1/namespaces/NAME), which is why a RoleBinding in dev can grant get on
+// namespace dev, and EKS's authorizer receives those attributes; the published
+// namespace-scoped policies list namespaces among their resources. But how EKS
+// matches a namespace scope against such a request is not documented: when the scope
+// covers the namespace and the rules allow the request there, it is unverified, not
+// counted. (A list or create of namespaces is cluster-wide, never covered.)
+func (p *Policy) decideNamespaceObject(s Scope, a *rbac.Attributes) Decision {
+	if !a.IsResourceRequest() || a.APIGroup != "" || a.Resource != "namespaces" || a.Name == "" || a.Namespace != "" {
+		return Decision{}
+	}
+	in := *a
+	in.Namespace = a.Name
+	if rbac.FirstAllowingRule(&in, p.Rules) < 0 {
+		return Decision{}
+	}
+	if _, maybe := s.mightCover(a.Name, false); !s.Covers(a.Name, false) && !maybe {
+		return Decision{}
+	}
+	return Decision{Unverified: fmt.Sprintf("%s, associated with scope %s, might allow this request for the namespace object %q itself (Kubernetes attributes it to that namespace), but the EKS user guide does not document how a namespace scope applies to it: not counted", p.Name, s, a.Name)}
+}
+
+// Allows reports whether the policy, associated with scope s, allows request a (see
+// Decide); unverified access is not allowed.
+func (p *Policy) Allows(s Scope, a *rbac.Attributes, allNamespaces bool) bool {
+	return p.Decide(s, a, allNamespaces).Allowed
 }

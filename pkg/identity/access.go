@@ -32,9 +32,12 @@ func Access(src Sources, ix *rbac.Index, q AccessQuery) (*v1alpha1.AccessReport,
 	}
 	r := v1alpha1.NewAccessReport()
 	r.ARN, r.CanonicalARN, r.AuthenticationMode, r.Groups = q.ARN, resolved.CanonicalARN, src.Mode(), resolved.Groups
+	r.ClusterCreator = resolved.ClusterCreator
+	r.Findings = append(r.Findings, CreatorFindings(src)...)
 	if src.Mode() == "" {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "ModeUnknown", Message: "the cluster's authentication mode is unknown (access entries not read): aws-auth is taken as what counts"})
 	}
+	r.Warnings = append(r.Warnings, resolved.Warnings...)
 	if resolved.Ambiguous {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "Ambiguous", Message: "aws-auth maps this ARN in several cases: the authenticator picks one at random"})
 	}
@@ -74,36 +77,36 @@ func Access(src Sources, ix *rbac.Index, q AccessQuery) (*v1alpha1.AccessReport,
 		}
 	}
 	if q.Request != nil {
-		r.Decision = decide(ix, id, resolved, q.Request, q.Description)
+		var warnings []v1alpha1.Warning
+		r.Decision, warnings = decide(ix, id, resolved, q.Request, q.Description)
+		r.Warnings = append(r.Warnings, warnings...)
 	}
 	return r, nil
 }
 
-// decide answers one request: RBAC (as the resolved identity), else an access policy.
-func decide(ix *rbac.Index, id rbac.Identity, resolved *Resolved, a *rbac.Attributes, description string) *v1alpha1.AccessDecision {
+// decide answers one request: RBAC (as the resolved identity), else an access policy
+// (with warnings for associations that might allow it in a way AWS does not document).
+func decide(ix *rbac.Index, id rbac.Identity, resolved *Resolved, a *rbac.Attributes, description string) (*v1alpha1.AccessDecision, []v1alpha1.Warning) {
 	d := &v1alpha1.AccessDecision{Verb: a.Verb, Request: description}
 	switch {
 	case resolved.Principal == nil:
-		d.Reason = "the principal is not mapped: it cannot authenticate"
-		return d
+		d.Reason = resolved.NotMappedReason()
+		return d, nil
 	case id.Superuser():
 		d.Allowed, d.Reason = true, "group system:masters: the API server allows everything"
-		return d
+		return d, nil
 	}
 	if ok, g := ix.Allows(id, *a); ok {
 		d.Allowed, d.Reason = true, fmt.Sprintf("RBAC: %s grants %s", g.Binding, g.Role)
-		return d
+		return d, nil
 	}
-	policies := eks.Policies()
-	for _, ap := range resolved.Principal.AccessPolicies {
-		pol := policies[eks.PolicyName(ap.PolicyARN)]
-		if pol.Allows(ap.Scope, a, false) {
-			d.Allowed, d.Reason = true, fmt.Sprintf("EKS access policy %s (%s)", pol.Name, ap.Scope.String())
-			return d
-		}
+	allowing, warnings := resolved.DecidePolicies(a)
+	if len(allowing) > 0 {
+		d.Allowed, d.Reason = true, fmt.Sprintf("EKS access policy %s (%s)", eks.PolicyName(allowing[0].PolicyARN), allowing[0].Scope.String())
+		return d, warnings
 	}
 	d.Reason = "no RBAC rule and no access policy allows it"
-	return d
+	return d, warnings
 }
 
 // PrincipalReport is the report entry of a principal with all its access policies.

@@ -1,6 +1,8 @@
 // Package identity turns AWS IAM principals into the Kubernetes identities they
 // become (user name and groups), and finds which principals reach a given RBAC
-// subject. Sources: the aws-auth ConfigMap (EKS access entries come later). Pure.
+// subject. Sources: the aws-auth ConfigMap, EKS access entries with their access
+// policies, and the cluster creator's implicit admin in CONFIG_MAP mode, under the
+// cluster's authentication mode. Pure.
 package identity
 
 import (
@@ -10,8 +12,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 )
 
 // AuthenticatedGroup is added by the API server to every authenticated user.
@@ -140,6 +144,61 @@ type Sources struct {
 	// Access is the cluster's access configuration, nil when it was not read (the
 	// mode is then unknown and aws-auth is taken as what counts).
 	Access *eks.Snapshot
+	// CreatorARN is the principal that created the cluster, "" when not known:
+	// DescribeCluster does not name it (the user gives it with --cluster-creator).
+	CreatorARN string
+}
+
+// The cluster creator's implicit admin access, in CONFIG_MAP mode (see
+// eks.CreatorAdminImplicit): a principal line of its own, since no source shows it.
+const (
+	// CreatorSource is the Source of the creator's principal line.
+	CreatorSource = "cluster creator (implicit admin in CONFIG_MAP mode, not in aws-auth)"
+	// UnknownCreatorARN stands for the creator when it is not known.
+	UnknownCreatorARN = "(cluster creator)"
+	// TypeCreator is the Type of the creator's line when its ARN is not known.
+	TypeCreator = "creator"
+	// MastersGroup is the group the creator is made a member of, which the API server
+	// allows everything.
+	MastersGroup = "system:masters"
+)
+
+// creatorAdmin is what the sources say of the creator's admin access.
+func (s Sources) creatorAdmin() eks.CreatorAdmin {
+	if s.Access == nil {
+		return eks.CreatorAdminUnknown
+	}
+	return eks.CreatorAdminOf(&s.Access.Cluster)
+}
+
+// creatorKey is the MatchKey of the creator's canonical ARN, "" when unknown.
+func (s Sources) creatorKey() string {
+	if s.CreatorARN == "" {
+		return ""
+	}
+	c, err := canonicalPrincipal(s.CreatorARN)
+	if err != nil {
+		return ""
+	}
+	return eks.MatchKey(c)
+}
+
+// creatorPrincipal is the creator's implicit admin, when the mode gives it one: the
+// user guide does not document the username it authenticates as, so it has none here;
+// its group is system:masters ("automatically granted system:masters permissions",
+// auth-configmap.adoc).
+func (s Sources) creatorPrincipal() (Principal, bool) {
+	if s.creatorAdmin() != eks.CreatorAdminImplicit {
+		return Principal{}, false
+	}
+	p := Principal{ARN: UnknownCreatorARN, Type: TypeCreator, Source: CreatorSource, Groups: []string{MastersGroup}, Status: StatusActive}
+	if s.CreatorARN != "" {
+		if c, err := canonicalPrincipal(s.CreatorARN); err == nil {
+			p.ARN = c
+			p.Type = awsauth.ParseARN(c).Kind
+		}
+	}
+	return p, true
 }
 
 // Mode is the cluster's authentication mode, "" when unknown.
@@ -153,6 +212,7 @@ func (s Sources) Mode() string {
 // All lists every principal of every source, with its status under the
 // authentication mode: CONFIG_MAP reads aws-auth only, API access entries only,
 // API_AND_CONFIG_MAP both, an access entry winning over aws-auth for its principal.
+// In CONFIG_MAP mode the cluster creator's implicit admin is listed too.
 func All(src Sources) []Principal {
 	mode := src.Mode()
 	entryKeys := map[string]bool{}
@@ -183,6 +243,9 @@ func All(src Sources) []Principal {
 			out = append(out, p)
 		}
 	}
+	if p, ok := src.creatorPrincipal(); ok {
+		out = append(out, p)
+	}
 	slices.SortFunc(out, func(a, b Principal) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(strings.ToLower(a.ARN), strings.ToLower(b.ARN)), cmp.Compare(a.Source, b.Source))
 	})
@@ -209,24 +272,59 @@ type Resolved struct {
 	// Ambiguous is set when aws-auth case-variant entries make the answer random (only
 	// when the aws-auth mapping is the one that applies).
 	Ambiguous bool
+	// Warnings about the principal's access policies (namespace patterns that are not
+	// a documented form, whose access is never counted) and about the creator.
+	Warnings []v1alpha1.Warning
+	// ClusterCreator is "yes" when the principal is the cluster creator (Sources.
+	// CreatorARN) with its implicit admin access (CONFIG_MAP mode); "possible" when it
+	// is not mapped but may be the creator, whom the sources do not name (CONFIG_MAP
+	// mode without CreatorARN, or the mode unknown); "" otherwise.
+	ClusterCreator string
+}
+
+// NotMappedReason says why the principal has no identity: it cannot authenticate,
+// unless (ClusterCreator "possible") it is the cluster creator.
+func (r *Resolved) NotMappedReason() string {
+	if r.ClusterCreator == "possible" {
+		return "the principal is not mapped: it cannot authenticate, unless it is the cluster creator, which in CONFIG_MAP mode is a cluster admin (system:masters) that aws-auth does not show; DescribeCluster does not name the creator: pass --cluster-creator ARN for an exact answer"
+	}
+	return "the principal is not mapped: it cannot authenticate"
+}
+
+// canonicalPrincipal is the ARN the authenticator matches for arn: a session
+// becomes its role, and a role loses its path (AWS-AUTH.md §4).
+func canonicalPrincipal(arn string) (string, error) {
+	canonical, err := awsauth.CanonicalCallerARN(arn)
+	if err != nil {
+		return "", err
+	}
+	if a := awsauth.ParseARN(canonical); a.Kind == awsauth.ARNRole && a.Malformed == "" && a.Path != "" {
+		canonical = a.PathStripped()
+	}
+	return canonical, nil
 }
 
 // Resolve finds the identity arn (a role, a user, or an assumed-role session ARN)
 // gets, under the authentication mode. A role ARN stands for the role's sessions.
 func Resolve(src Sources, arn string) (*Resolved, error) {
-	canonical, err := awsauth.CanonicalCallerARN(arn)
-	if err != nil {
-		return nil, err
-	}
 	// A session's canonical ARN is its role without the path (the session ARN carries
 	// only the role name), so a role ARN given with its path matches what its sessions
 	// match: an aws-auth entry without the path, never one with it (AWS-AUTH.md §4).
-	if a := awsauth.ParseARN(canonical); a.Kind == awsauth.ARNRole && a.Malformed == "" && a.Path != "" {
-		canonical = a.PathStripped()
+	canonical, err := canonicalPrincipal(arn)
+	if err != nil {
+		return nil, err
 	}
 	r := &Resolved{CanonicalARN: canonical}
 	var candidates []Principal
 	mode := src.Mode()
+	// The creator's implicit admin (CONFIG_MAP mode) comes first. Which identity EKS
+	// gives the creator when aws-auth maps it too is not documented: it is answered as
+	// the admin, the more powerful of the two, and the mapping is listed as another.
+	isCreator := src.creatorKey() != "" && src.creatorKey() == eks.MatchKey(canonical)
+	if p, ok := src.creatorPrincipal(); ok && isCreator {
+		candidates = append(candidates, p)
+		r.ClusterCreator = "yes"
+	}
 	if src.Access != nil {
 		for _, p := range All(Sources{Access: src.Access}) {
 			if eks.MatchKey(p.ARN) == eks.MatchKey(canonical) {
@@ -234,6 +332,7 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 			}
 		}
 	}
+	entryCandidates := len(candidates) > 0 && r.ClusterCreator == ""
 	if src.AWSAuth != nil {
 		res := src.AWSAuth.Resolve(canonical)
 		if res.Mapping != nil {
@@ -245,7 +344,7 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 			switch {
 			case mode == eks.ModeAPI:
 				p.Status = StatusIgnored
-			case mode == eks.ModeAPIAndConfigMap && len(candidates) > 0:
+			case mode == eks.ModeAPIAndConfigMap && entryCandidates:
 				p.Status = StatusShadowed
 			}
 			r.Ambiguous = res.Ambiguous && p.Status == StatusActive
@@ -260,9 +359,26 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 		}
 		r.Others = append(r.Others, candidates[i])
 	}
-	// Not mapped: the authenticator rejects the token, so there is no identity.
+	// Not mapped: the authenticator rejects the token, so there is no identity, unless
+	// the principal is the creator the sources do not name.
 	r.Groups = []string{}
+	r.Warnings = []v1alpha1.Warning{}
+	if r.Principal == nil {
+		switch src.creatorAdmin() {
+		case eks.CreatorAdminUnknown:
+			r.ClusterCreator = "possible"
+		case eks.CreatorAdminImplicit:
+			if src.CreatorARN == "" {
+				r.ClusterCreator = "possible"
+			}
+		}
+	}
+	if r.ClusterCreator == "yes" && len(r.Others) > 0 && r.Others[0].Status == StatusActive {
+		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "CreatorAlsoMapped",
+			Message: fmt.Sprintf("%s is the cluster creator and %s maps it too: which identity EKS gives it then is not documented; it is answered as the creator's cluster admin (system:masters)", canonical, r.Others[0].Source)})
+	}
 	if r.Principal != nil {
+		r.Warnings = append(r.Warnings, ScopeWarnings(r.Principal)...)
 		r.Username = render(r.Principal.Username, arn)
 		r.Groups = append(r.Groups, AuthenticatedGroup)
 		for _, g := range r.Principal.Groups {
@@ -292,4 +408,131 @@ func render(tmpl, arn string) string {
 	}
 	tmpl = strings.ReplaceAll(tmpl, "{{SessionName}}", strings.ReplaceAll(session, "@", "-"))
 	return strings.ReplaceAll(tmpl, "{{SessionNameRaw}}", session)
+}
+
+// ReasonUnverifiedScope is the warning reason for access policy associations whose
+// namespace patterns the EKS user guide does not document: what they might allow is
+// not counted (eks.Scope.Covers).
+const ReasonUnverifiedScope = "UnverifiedAccessScope"
+
+// ScopeWarnings warns about each access policy association of p that has namespace
+// patterns in a form the EKS user guide does not document.
+func ScopeWarnings(p *Principal) []v1alpha1.Warning {
+	var out []v1alpha1.Warning
+	for _, ap := range p.AccessPolicies {
+		if pats := ap.Scope.Unverified(); len(pats) > 0 {
+			out = append(out, v1alpha1.Warning{Reason: ReasonUnverifiedScope,
+				Message: fmt.Sprintf("%s: access policy %s has namespace pattern(s) %s, not a form the EKS user guide documents (an exact name, or a prefix ending in one '*'): how EKS matches them is unknown, so what they might allow is not counted",
+					p.ARN, eks.PolicyName(ap.PolicyARN), quoteAll(pats))})
+		}
+	}
+	return out
+}
+
+func quoteAll(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+// PolicyDecisions decides request a by each access policy association of p (EKS's
+// authorizer, beside RBAC): the associations that allow it, in order, and a warning
+// for each association that might allow it in a way AWS does not document, which is
+// not counted (eks.Policy.Decide). who-can and access both decide through it.
+func PolicyDecisions(p *Principal, a *rbac.Attributes, allNamespaces bool) (allowing []eks.AssociatedPolicy, warnings []v1alpha1.Warning) {
+	return policyDecisions(p, a, allNamespaces, false)
+}
+
+// DecidePolicies is PolicyDecisions for the resolved principal, in one namespace,
+// without repeating the warnings r.Warnings already gives (associations with
+// undocumented namespace patterns).
+func (r *Resolved) DecidePolicies(a *rbac.Attributes) (allowing []eks.AssociatedPolicy, warnings []v1alpha1.Warning) {
+	if r.Principal == nil {
+		return nil, nil
+	}
+	return policyDecisions(r.Principal, a, false, true)
+}
+
+func policyDecisions(p *Principal, a *rbac.Attributes, allNamespaces, skipWarnedScopes bool) (allowing []eks.AssociatedPolicy, warnings []v1alpha1.Warning) {
+	policies := eks.Policies()
+	for _, ap := range p.AccessPolicies {
+		pol := policies[eks.PolicyName(ap.PolicyARN)]
+		d := pol.Decide(ap.Scope, a, allNamespaces)
+		switch {
+		case d.Allowed:
+			allowing = append(allowing, ap)
+		case d.Unverified != "" && !(skipWarnedScopes && len(ap.Scope.Unverified()) > 0):
+			warnings = append(warnings, v1alpha1.Warning{Reason: ReasonUnverifiedScope, Message: p.ARN + ": " + d.Unverified})
+		}
+	}
+	return allowing, warnings
+}
+
+// FindingCreatorAdmin is the ID of the finding that the cluster creator holds
+// cluster-admin.
+const FindingCreatorAdmin = "EKS01"
+
+// creatorRecommendation is the recommendation FindingCreatorAdmin checks.
+const creatorRecommendation = "Remove the cluster-admin permissions from the cluster creator principal (EKS Best Practices Guide, Identity and Access Management)"
+
+// CreatorFindings checks the recommendation "remove the cluster-admin permissions from
+// the cluster creator principal":
+//   - CONFIG_MAP mode: the creator is a cluster admin that aws-auth does not show and
+//     that cannot be removed in this mode (medium);
+//   - API modes, the creator known (CreatorARN): it still holds cluster-admin through
+//     an access entry with AmazonEKSClusterAdminPolicy at cluster scope, or a mapping
+//     to system:masters that counts (medium);
+//   - API modes, the creator unknown, bootstrapClusterCreatorAdminPermissions true:
+//     EKS gave the creator such an entry at creation, and whether it is still there
+//     cannot be told (low);
+//   - otherwise (the flag false or not reported, the mode unknown): nothing.
+func CreatorFindings(src Sources) []v1alpha1.IAMFinding {
+	cluster := `"$CLUSTER_NAME"`
+	if src.Access != nil && src.Access.Cluster.Name != "" {
+		cluster = src.Access.Cluster.Name
+	}
+	f := v1alpha1.IAMFinding{ID: FindingCreatorAdmin, Severity: v1alpha1.SeverityMedium, Recommendation: creatorRecommendation}
+	switch src.creatorAdmin() {
+	case eks.CreatorAdminImplicit:
+		who, arn := "The principal that created the cluster (DescribeCluster does not name it; pass --cluster-creator ARN)", "CREATOR_ARN"
+		if p, ok := src.creatorPrincipal(); ok && p.ARN != UnknownCreatorARN {
+			who, arn, f.PrincipalARN = p.ARN+", the cluster creator,", p.ARN, p.ARN
+		}
+		f.Message = who + " is a cluster admin (system:masters) that no aws-auth entry shows and that cannot be removed in CONFIG_MAP mode"
+		f.Fix = "switch to access entries (aws eks update-cluster-config --name " + cluster + " --access-config authenticationMode=API_AND_CONFIG_MAP): EKS then shows the creator's admin access as an access entry, which can be deleted (aws eks delete-access-entry --cluster-name " + cluster + " --principal-arn " + arn + ") once another admin works"
+		return []v1alpha1.IAMFinding{f}
+	case eks.CreatorAdminAccessEntry:
+		if src.CreatorARN == "" {
+			if b := src.Access.Cluster.BootstrapClusterCreatorAdminPermissions; b == nil || !*b {
+				return []v1alpha1.IAMFinding{}
+			}
+			f.Severity = v1alpha1.SeverityLow
+			f.Message = "bootstrapClusterCreatorAdminPermissions is true: when the cluster was created, EKS gave its creator an access entry with AmazonEKSClusterAdminPolicy; DescribeCluster does not say who that is, so whether that access is still in place is not known"
+			f.Fix = "pass --cluster-creator ARN to check; remove the creator's AmazonEKSClusterAdminPolicy association (aws eks disassociate-access-policy) or its entry once another admin works"
+			return []v1alpha1.IAMFinding{f}
+		}
+		r, err := Resolve(Sources{AWSAuth: src.AWSAuth, Access: src.Access}, src.CreatorARN)
+		if err != nil || r.Principal == nil {
+			return []v1alpha1.IAMFinding{}
+		}
+		var via string
+		for _, ap := range r.Principal.AccessPolicies {
+			if eks.PolicyName(ap.PolicyARN) == "AmazonEKSClusterAdminPolicy" && ap.Scope.Type == eks.ScopeCluster {
+				via = "its access entry's AmazonEKSClusterAdminPolicy (cluster scope)"
+			}
+		}
+		if via == "" && slices.Contains(r.Principal.Groups, MastersGroup) {
+			via = r.Principal.Source + " (group system:masters)"
+		}
+		if via == "" {
+			return []v1alpha1.IAMFinding{}
+		}
+		f.PrincipalARN = r.CanonicalARN
+		f.Message = fmt.Sprintf("%s, the cluster creator, still holds cluster-admin through %s", r.CanonicalARN, via)
+		f.Fix = fmt.Sprintf("once another admin works: aws eks disassociate-access-policy --cluster-name %s --principal-arn %s --policy-arn %sAmazonEKSClusterAdminPolicy (or aws eks delete-access-entry; or remove the aws-auth mapping)", cluster, r.Principal.ARN, eks.PolicyARNPrefix)
+		return []v1alpha1.IAMFinding{f}
+	}
+	return []v1alpha1.IAMFinding{}
 }

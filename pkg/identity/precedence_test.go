@@ -28,7 +28,8 @@ import (
 //     IAM users have no session name, so those templates render to "".
 //   - §8 and EKSUG creating-access-entries.adoc: a role entry's default username is
 //     its session ARN without the path, ending in {{SessionName}}.
-//   - §6, §8: node entry types give the groups of the equivalent aws-auth node mapping.
+//   - §8 and point 2 of issue 14: a node entry type gives the groups DescribeAccessEntry
+//     reports (system:nodes), with system:nodes implied for the node-role types.
 
 // The modes under test; "" is the unknown mode (Sources.Access == nil).
 var modes = []string{eks.ModeConfigMap, eks.ModeAPIAndConfigMap, eks.ModeAPI, ""}
@@ -350,45 +351,55 @@ func TestResolveCanonicalARN(t *testing.T) {
 	}
 }
 
-// Node entry types: the username template of the type and the implied groups (§6, §8);
-// a node's aws-auth mapping gives the same identity when it applies.
+// Node entry types: the username and groups DescribeAccessEntry reports for the type
+// (EKS user guide, "Create access entries", username table; kubernetesGroups
+// ["system:nodes"], point 2 of issue 14); a node's aws-auth mapping gives its own
+// groups (§6) when it applies.
 func TestResolveNodeTypes(t *testing.T) {
 	tests := []struct {
 		entryType, arn, awsAuthUser, wantUser string
-		wantGroups                            []string
+		awsAuthGroups                         []string
+		// entryGroups is what DescribeAccessEntry reports; wantEntryGroups what the
+		// caller gets from the entry (without system:authenticated).
+		entryGroups, wantEntryGroups []string
 	}{
 		{eks.TypeEC2Linux, "arn:aws:sts::111122223333:assumed-role/Node/i-0123456789abcdef0", "system:node:{{EC2PrivateDNSName}}", "system:node:{{EC2PrivateDNSName}}",
-			[]string{AuthenticatedGroup, "system:bootstrappers", "system:nodes"}},
+			[]string{"system:bootstrappers", "system:nodes"}, []string{"system:nodes"}, []string{"system:nodes"}},
+		// An entry as an older export or a hand-written file holds it, without groups:
+		// system:nodes is implied, nothing more.
+		{eks.TypeEC2Linux, "arn:aws:sts::111122223333:assumed-role/Node/i-0123456789abcdef0", "system:node:{{EC2PrivateDNSName}}", "system:node:{{EC2PrivateDNSName}}",
+			[]string{"system:bootstrappers", "system:nodes"}, nil, []string{"system:nodes"}},
 		{eks.TypeEC2Windows, "arn:aws:sts::111122223333:assumed-role/Node/i-0123456789abcdef0", "system:node:{{EC2PrivateDNSName}}", "system:node:{{EC2PrivateDNSName}}",
-			[]string{AuthenticatedGroup, "system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"}},
+			[]string{"system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"}, []string{"system:nodes"}, []string{"system:nodes"}},
 		{eks.TypeEC2, "arn:aws:sts::111122223333:assumed-role/Node/i-0123456789abcdef0", "system:node:{{EC2PrivateDNSName}}", "system:node:{{EC2PrivateDNSName}}",
-			[]string{AuthenticatedGroup, "system:bootstrappers", "system:nodes"}},
+			[]string{"system:bootstrappers", "system:nodes"}, nil, nil},
 		{eks.TypeFargateLinux, "arn:aws:sts::111122223333:assumed-role/Node/fargate@ip-10-0-0-1", "system:node:{{SessionName}}", "system:node:fargate-ip-10-0-0-1",
-			[]string{AuthenticatedGroup, "system:bootstrappers", "system:nodes", "system:node-proxier"}},
+			[]string{"system:bootstrappers", "system:nodes", "system:node-proxier"}, []string{"system:nodes"}, []string{"system:nodes"}},
 		{eks.TypeHybridLinux, "arn:aws:sts::111122223333:assumed-role/Node/mi-0123456789abcdef0", "system:node:{{SessionName}}", "system:node:mi-0123456789abcdef0",
-			[]string{AuthenticatedGroup, "system:bootstrappers", "system:nodes"}},
+			[]string{"system:bootstrappers", "system:nodes"}, []string{"system:nodes"}, []string{"system:nodes"}},
 	}
 	cases := 0
 	for _, tc := range tests {
-		implied := tc.wantGroups[1:]
-		yaml := fmt.Sprintf("- rolearn: arn:aws:iam::111122223333:role/Node\n  username: %q\n  groups: [%s]\n", tc.awsAuthUser, strings.Join(implied, ", "))
+		yaml := fmt.Sprintf("- rolearn: arn:aws:iam::111122223333:role/Node\n  username: %q\n  groups: [%s]\n", tc.awsAuthUser, strings.Join(tc.awsAuthGroups, ", "))
 		for _, mode := range modes {
 			cases++
 			src := Sources{AWSAuth: store(t, map[string]string{"mapRoles": yaml})}
 			if mode != "" {
 				src.Access = &eks.Snapshot{Cluster: eks.Cluster{AuthenticationMode: mode},
-					Entries: []eks.AccessEntry{{PrincipalARN: "arn:aws:iam::111122223333:role/nodes/Node", Type: tc.entryType}}}
+					Entries: []eks.AccessEntry{{PrincipalARN: "arn:aws:iam::111122223333:role/nodes/Node", Type: tc.entryType, KubernetesGroups: tc.entryGroups}}}
 			}
 			r, err := Resolve(src, tc.arn)
 			if err != nil {
 				t.Fatal(err)
 			}
 			wantSource := "access entry (" + tc.entryType + ")"
+			wantGroups := append([]string{AuthenticatedGroup}, tc.wantEntryGroups...)
 			if mode == eks.ModeConfigMap || mode == "" {
 				wantSource = "aws-auth mapRoles[0]"
+				wantGroups = append([]string{AuthenticatedGroup}, tc.awsAuthGroups...)
 			}
-			if r.Principal == nil || r.Principal.Source != wantSource || r.Username != tc.wantUser || !slices.Equal(r.Groups, tc.wantGroups) {
-				t.Errorf("%s %s: got %+v, want source %s user %q groups %q", tc.entryType, modeName(mode), gotResolve(r), wantSource, tc.wantUser, tc.wantGroups)
+			if r.Principal == nil || r.Principal.Source != wantSource || r.Username != tc.wantUser || !slices.Equal(r.Groups, wantGroups) {
+				t.Errorf("%s %s: got %+v, want source %s user %q groups %q", tc.entryType, modeName(mode), gotResolve(r), wantSource, tc.wantUser, wantGroups)
 			}
 			if mode != "" && len(r.Others) != 1 {
 				t.Errorf("%s %s: others %+v, want the other source", tc.entryType, modeName(mode), r.Others)
@@ -551,6 +562,10 @@ func TestAllPrecedence(t *testing.T) {
 				}
 				if pr.entry() && mode != "" {
 					want["access entry (STANDARD) "+fx.entry.PrincipalARN] = ent
+				}
+				// CONFIG_MAP mode: the creator's implicit admin (point 3 of issue 14).
+				if mode == eks.ModeConfigMap {
+					want[CreatorSource+" "+UnknownCreatorARN] = StatusActive
 				}
 				if d := cmp.Diff(want, got); d != "" {
 					t.Errorf("%s (-want +got):\n%s", name, d)

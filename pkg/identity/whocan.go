@@ -22,6 +22,7 @@ const maxRenderedUsers = 10
 // subjects plus principals (plus what it reports): lookups go through an Index.
 func AddToWhoCan(r *v1alpha1.WhoCanReport, src Sources, q *rbac.Query) {
 	r.AuthenticationMode = src.Mode()
+	r.Findings = append(r.Findings, CreatorFindings(src)...)
 	principals := All(src)
 	ix := NewIndex(principals)
 
@@ -85,12 +86,16 @@ func AddToWhoCan(r *v1alpha1.WhoCanReport, src Sources, q *rbac.Query) {
 	policies := eks.Policies()
 	for i := range principals {
 		p := &principals[i]
+		allowing, warnings := PolicyDecisions(p, &q.Attributes, q.AllNamespaces)
+		for _, ap := range allowing {
+			ip := entry(i)
+			ip.ViaAccessPolicies = append(ip.ViaAccessPolicies, v1alpha1.AccessPolicyGrant{PolicyARN: ap.PolicyARN, Scope: ap.Scope.Type, Namespaces: nonNil(ap.Scope.Namespaces)})
+		}
+		if p.Status == StatusActive {
+			r.Warnings = append(r.Warnings, warnings...)
+		}
 		for _, ap := range p.AccessPolicies {
 			pol, known := policies[eks.PolicyName(ap.PolicyARN)]
-			if pol.Allows(ap.Scope, &q.Attributes, q.AllNamespaces) {
-				ip := entry(i)
-				ip.ViaAccessPolicies = append(ip.ViaAccessPolicies, v1alpha1.AccessPolicyGrant{PolicyARN: ap.PolicyARN, Scope: ap.Scope.Type, Namespaces: nonNil(ap.Scope.Namespaces)})
-			}
 			if p.Status == StatusActive && (!known || !pol.Modelled) {
 				r.Warnings = append(r.Warnings, UnmodelledPolicyWarning(p.ARN, ap.PolicyARN, pol))
 			}

@@ -24,6 +24,10 @@ const (
 	// ActionDiffers: an entry exists with other settings. It is left alone (it already
 	// wins over aws-auth in API_AND_CONFIG_MAP mode); the differences are listed.
 	ActionDiffers = "differs"
+	// ActionManaged: the role of a managed node group or a Fargate profile, whose
+	// access entry EKS creates itself (eks.ManagedRoles); a second entry for the
+	// principal would be refused. Nothing to create.
+	ActionManaged = "managed"
 )
 
 // Change codes: where the entry does not mean exactly what the mapping meant.
@@ -35,6 +39,11 @@ const (
 	ChangeNodeTypeGuessed  = "NodeTypeGuessed"
 	ChangeUserSessionName  = "UserSessionName"
 	ChangeDifferentSetting = "ExistingEntryDiffers"
+	// ChangeManagedByEKS: the entry is EKS's to create (action managed).
+	ChangeManagedByEKS = "ManagedByEKS"
+	// ChangeMaybeManagedByEKS: an EC2 node role, while the cluster's managed node
+	// groups are unknown: if it is one's node role, EKS creates its entry itself.
+	ChangeMaybeManagedByEKS = "MaybeManagedByEKS"
 )
 
 // Blocked codes: mappings that cannot move as they are.
@@ -136,6 +145,10 @@ func Build(store *awsauth.Store, existing *eks.Snapshot) *Plan {
 			p.Blocked = append(p.Blocked, *blocked)
 			continue
 		}
+		if managedByEKS(&e, existing) {
+			p.Entries = append(p.Entries, e)
+			continue
+		}
 		e.Action = ActionCreate
 		if cur, ok := byKey[eks.MatchKey(e.PrincipalARN)]; ok {
 			e.Action = ActionExists
@@ -145,9 +158,51 @@ func Build(store *awsauth.Store, existing *eks.Snapshot) *Plan {
 					Message: "an access entry for this principal exists (" + cur.PrincipalARN + ") and differs: " + strings.Join(diff, "; ") + "; it is left alone"})
 			}
 		}
+		noteMaybeManaged(&e, existing)
 		p.Entries = append(p.Entries, e)
 	}
 	return p
+}
+
+// managedByEKS marks a node entry whose access EKS manages itself (action managed,
+// true), or notes that it may be (MaybeManagedByEKS, false):
+//   - the cluster's managed node groups and Fargate profiles were read
+//     (existing.Managed): the role is one's, or it is not;
+//   - they were not: a FARGATE_LINUX mapping is a Fargate profile's pod execution
+//     role (that is what the mapping is for, and EKS writes it), so EKS manages it; an
+//     EC2 node role may be a managed node group's or a self-managed one's, which the
+//     mapping does not tell: it is planned as usual, and a create gets a note
+//     (noteMaybeManaged).
+func managedByEKS(e *Entry, existing *eks.Snapshot) bool {
+	if e.Type == eks.TypeStandard || e.Type == eks.TypeHybridLinux {
+		return false
+	}
+	const why = ": EKS adds the access entry of the roles of managed node groups and Fargate profiles itself (also when the authentication mode changes), and refuses a second entry for a principal (user guide, \"Create access entries\"): nothing to create; keep the aws-auth mapping until the entry exists"
+	if existing != nil && existing.Managed != nil {
+		owner := existing.Managed.Owner(e.PrincipalARN)
+		if owner == "" {
+			return false
+		}
+		e.Action = ActionManaged
+		e.Changes = append(e.Changes, Change{Code: ChangeManagedByEKS, Message: "the role of " + owner + why})
+		return true
+	}
+	if e.Type == eks.TypeFargateLinux {
+		e.Action = ActionManaged
+		e.Changes = append(e.Changes, Change{Code: ChangeManagedByEKS, Message: "a Fargate pod execution role, so a Fargate profile's (the cluster's Fargate profiles were not read)" + why})
+		return true
+	}
+	return false
+}
+
+// noteMaybeManaged notes on an EC2 node entry to create that, the cluster's managed
+// node groups being unknown, EKS may create it itself.
+func noteMaybeManaged(e *Entry, existing *eks.Snapshot) {
+	if e.Action != ActionCreate || (e.Type != eks.TypeEC2Linux && e.Type != eks.TypeEC2Windows) || (existing != nil && existing.Managed != nil) {
+		return
+	}
+	e.Changes = append(e.Changes, Change{Code: ChangeMaybeManagedByEKS,
+		Message: "the cluster's managed node groups were not read: if this is the node role of one, EKS creates its access entry itself and this create fails (ResourceInUseException): skip it then"})
 }
 
 // plan turns one mapping in effect into an entry, or says why it cannot move.
@@ -169,8 +224,14 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 		return block(BlockedARN, "an ARN of kind "+a.Kind+" never matches in aws-auth, and access entries take only IAM role or user ARNs")
 	case a.Kind == awsauth.ARNRole && strings.HasPrefix(a.Path, "/aws-service-role/"):
 		return block(BlockedARN, "service-linked roles cannot have access entries")
-	case a.Path != "" && a.Path != "/":
-		return block(BlockedARN, "aws-auth never matches an ARN with a path, so this mapping grants nothing today; an access entry with the path would start matching: create it only if that access is wanted")
+	case a.Kind == awsauth.ARNRole && a.Path != "" && a.Path != "/":
+		// Only role paths are lost: a session's canonical ARN names the role without
+		// its path, so a mapRoles entry written with one never matches (EKS user
+		// guide, "Create access entries": "ARNs in aws-auth ConfigMap entries can't
+		// include a path", said of roles; AWS-AUTH.md §4). A user's canonical ARN is
+		// the user ARN, path included, so a mapUsers entry with a path works today
+		// and moves like any other.
+		return block(BlockedARN, "aws-auth never matches a role ARN with a path (a session names the role without it), so this mapping grants nothing today; an access entry with the path would start matching: create it only if that access is wanted")
 	}
 	for _, g := range m.Groups {
 		if strings.Contains(g, "{{") {
@@ -187,10 +248,9 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 			e.Changes = append(e.Changes, Change{Code: ChangeNodeTypeGuessed,
 				Message: "system:node:{{SessionName}} without system:node-proxier is the hybrid nodes mapping: typed HYBRID_LINUX; use FARGATE_LINUX if this is a Fargate pod execution role"})
 		}
-		implied := eks.ImpliedGroups(&e.AccessEntry)
 		var extra []string
 		for _, g := range m.Groups {
-			if !slices.Contains(implied, g) {
+			if !slices.Contains(nodeMappingGroups(t), g) {
 				extra = append(extra, g)
 			}
 		}
@@ -210,9 +270,9 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 		e.Changes = append(e.Changes, Change{Code: ChangeUsernameDefault,
 			Message: "the mapping has no username (the authenticator gives \"\"); the entry gets EKS's default, " + def})
 	}
-	if a.Kind == awsauth.ARNUser && strings.Contains(m.Username, "{{SessionName}}") {
+	if a.Kind == awsauth.ARNUser && firstSessionToken(m.Username) >= 0 {
 		e.Changes = append(e.Changes, Change{Code: ChangeUserSessionName,
-			Message: "{{SessionName}} is empty for an IAM user in aws-auth; check how EKS renders it for this user entry"})
+			Message: "{{SessionName}} and {{SessionNameRaw}} are empty for an IAM user in aws-auth; how EKS renders them for a user entry is not documented: check it"})
 	}
 	for _, g := range m.Groups {
 		switch {
@@ -232,6 +292,13 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 	return e, nil
 }
 
+// sessionTokens are the username templates EKS accepts in an access entry: EKS user
+// guide, "Create access entries" (creating-access-entries.adoc) and "Set a custom
+// username for EKS access entries" (set-custom-username.adoc): {{SessionName}}, with
+// '@' replaced by '-', and {{SessionNameRaw}}, the session name as is. Either needs a
+// ':' somewhere before it. No other template is documented for access entries.
+var sessionTokens = []string{"{{SessionName}}", "{{SessionNameRaw}}"}
+
 // checkUsername says why a STANDARD entry cannot take the mapping's username, as
 // "code|reason", or "".
 func checkUsername(m awsauth.Mapping) string {
@@ -242,14 +309,42 @@ func checkUsername(m awsauth.Mapping) string {
 		}
 	}
 	for _, tok := range templateToken.FindAllString(u, -1) {
-		if tok != "{{SessionName}}" {
-			return BlockedTemplate + "|" + fmt.Sprintf("username %q uses %s; access entries document only {{SessionName}}: choose a username that keeps the users apart, and update the bindings", u, tok)
+		if !slices.Contains(sessionTokens, tok) {
+			return BlockedTemplate + "|" + fmt.Sprintf("username %q uses %s; access entries document only {{SessionName}} and {{SessionNameRaw}}: choose a username that keeps the users apart, and update the bindings", u, tok)
 		}
 	}
-	if i := strings.Index(u, "{{SessionName}}"); i >= 0 && !strings.Contains(u[:i], ":") {
-		return BlockedSessionColon + "|" + fmt.Sprintf("username %q: EKS requires a ':' before {{SessionName}} (so that a session cannot pose as another user): such as %q, then update the bindings", u, "name:"+u[i:])
+	if i := firstSessionToken(u); i >= 0 && !strings.Contains(u[:i], ":") {
+		return BlockedSessionColon + "|" + fmt.Sprintf("username %q: EKS requires a ':' before {{SessionName}} or {{SessionNameRaw}} (so that a session cannot pose as another user): such as %q, then update the bindings", u, "name:"+u[i:])
 	}
 	return ""
+}
+
+// firstSessionToken is the index of the first {{SessionName}} or {{SessionNameRaw}}
+// in u, or -1.
+func firstSessionToken(u string) int {
+	first := -1
+	for _, tok := range sessionTokens {
+		if i := strings.Index(u, tok); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	return first
+}
+
+// nodeMappingGroups are the groups of the node mapping EKS and its tools write in
+// aws-auth for a node entry type (AWS-AUTH.md §6). A node entry does not carry them
+// all (EKS sets its groups, and reports only system:nodes): that is EKS's design, not a
+// change the plan needs to flag. Any other group on a node mapping is flagged as
+// dropped.
+func nodeMappingGroups(entryType string) []string {
+	groups := []string{"system:bootstrappers", "system:nodes"}
+	switch entryType {
+	case eks.TypeEC2Windows:
+		groups = append(groups, "eks:kube-proxy-windows")
+	case eks.TypeFargateLinux:
+		groups = append(groups, "system:node-proxier")
+	}
+	return groups
 }
 
 // nodeType recognises the node mappings EKS and its tools write (AWS-AUTH.md §6).
@@ -281,8 +376,10 @@ func differences(cur, want *eks.AccessEntry) []string {
 	if want.Type == eks.TypeStandard && eks.Username(cur) != eks.Username(want) {
 		out = append(out, fmt.Sprintf("username %q, planned %q", eks.Username(cur), eks.Username(want)))
 	}
-	if !sameSet(cur.KubernetesGroups, want.KubernetesGroups) {
-		out = append(out, fmt.Sprintf("groups [%s], planned [%s]", strings.Join(cur.KubernetesGroups, " "), strings.Join(want.KubernetesGroups, " ")))
+	// The groups as EKS gives them: a node entry reports system:nodes, which EKS sets
+	// and the plan (which may not set groups on node types) implies.
+	if cg, wg := eks.Groups(cur), eks.Groups(want); !sameSet(cg, wg) {
+		out = append(out, fmt.Sprintf("groups [%s], planned [%s]", strings.Join(cg, " "), strings.Join(wg, " ")))
 	}
 	for _, wp := range want.AccessPolicies {
 		if !slices.ContainsFunc(cur.AccessPolicies, func(cp eks.AssociatedPolicy) bool {
@@ -310,7 +407,8 @@ type Target struct {
 }
 
 // Commands renders the plan as aws CLI commands, one per line: the mode change when
-// the cluster is in CONFIG_MAP mode, then create-access-entry and
+// the cluster is in CONFIG_MAP mode (and a wait for the update to end), then
+// create-access-entry and
 // associate-access-policy for every entry to create. Nothing deletes aws-auth; the
 // mode is never set to API.
 func Commands(p *Plan, t Target) []string {
@@ -324,7 +422,11 @@ func Commands(p *Plan, t Target) []string {
 	}
 	var out []string
 	if p.Mode == eks.ModeConfigMap {
-		out = append(out, "aws eks update-cluster-config --name "+cluster+strings.TrimPrefix(common, " --cluster-name "+cluster)+" --access-config authenticationMode="+eks.ModeAPIAndConfigMap)
+		// The mode change is an update of the cluster, during which EKS also creates the
+		// entries of the roles it manages (ActionManaged): wait for it to end.
+		region := strings.TrimPrefix(common, " --cluster-name "+cluster)
+		out = append(out, "aws eks update-cluster-config --name "+cluster+region+" --access-config authenticationMode="+eks.ModeAPIAndConfigMap,
+			"aws eks wait cluster-active --name "+cluster+region)
 	}
 	entries := slices.Clone(p.Entries)
 	slices.SortStableFunc(entries, func(a, b Entry) int { return cmp.Compare(a.PrincipalARN, b.PrincipalARN) })

@@ -20,6 +20,10 @@ type AccessRequest struct {
 	File string
 	// Disabled turns the EKS API off (--access-entries=false).
 	Disabled bool
+	// ManagedRoles also reads the roles of the managed node groups and Fargate
+	// profiles, which EKS manages itself (ReadManagedRoles; aws-auth migrate). A
+	// failure to read them is a warning: the snapshot then has none (Managed nil).
+	ManagedRoles bool
 }
 
 // Load is Read's access-entry step on its own, for the commands that read nothing else.
@@ -58,6 +62,13 @@ func (r *AccessRequest) load(ctx context.Context, loader clientcmd.ClientConfig,
 	// The region the client uses: the flag or the kubeconfig's, else the AWS
 	// configuration's (cluster.Region is "" then).
 	snap.Cluster.Region = client.Options().Region
+	if r.ManagedRoles {
+		m, err := ReadManagedRoles(ctx, client, cluster.Name)
+		if err != nil {
+			return snap, fmt.Sprintf("the managed node groups and Fargate profiles were not read (%v): EC2 node roles are planned as create, though EKS creates the entries of managed node groups' roles itself", err), nil
+		}
+		snap.Managed = m
+	}
 	return snap, "", nil
 }
 

@@ -73,7 +73,7 @@ func TestAccessRequestLoadReadsTheAPI(t *testing.T) {
 			}
 			want, _ := s.Cluster(tt.wantName)
 			want.Cluster.Region = tt.wantRegion
-			if d := gocmp.Diff(sortedEntries(want), sortedEntries(*snap)); d != "" {
+			if d := gocmp.Diff(sortedEntries(fakeeks.DescribedSnapshot(want)), sortedEntries(*snap)); d != "" {
 				t.Errorf("snapshot (-server +loaded):\n%s", d)
 			}
 			if r := s.Regions(); !slices.Equal(r, []string{tt.wantRegion}) {

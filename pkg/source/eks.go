@@ -209,19 +209,31 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // ListAssociatedAccessPolicies calls in flight (the SDK retries throttling).
 const accessEntryConcurrency = 8
 
-// ReadAccessEntries reads the cluster's authentication mode and every access entry
-// with its associated access policies: DescribeCluster, ListAccessEntries (paged),
-// then per entry DescribeAccessEntry and ListAssociatedAccessPolicies (paged), with
-// bounded concurrency. Any failure fails the read (an incomplete IAM view is never
+// ReadAccessEntries reads the cluster's authentication mode, whether its creator was
+// made an admin, and every access entry with its associated access policies:
+// DescribeCluster, then (unless the mode is CONFIG_MAP, where there are none)
+// ListAccessEntries (paged), then per entry DescribeAccessEntry and
+// ListAssociatedAccessPolicies (paged), with bounded concurrency. Any failure fails the read (an incomplete IAM view is never
 // presented as complete).
 func ReadAccessEntries(ctx context.Context, api EKSAPI, cluster string) (*eks.Snapshot, error) {
 	dc, err := api.DescribeCluster(ctx, &awseks.DescribeClusterInput{Name: aws.String(cluster)})
 	if err != nil {
 		return nil, describeEKSError("DescribeCluster", cluster, "", err)
 	}
-	snap := &eks.Snapshot{Cluster: eks.Cluster{Name: cluster, AuthenticationMode: eks.ModeConfigMap}}
-	if dc.Cluster != nil && dc.Cluster.AccessConfig != nil && dc.Cluster.AccessConfig.AuthenticationMode != "" {
-		snap.Cluster.AuthenticationMode = string(dc.Cluster.AccessConfig.AuthenticationMode)
+	snap := &eks.Snapshot{Cluster: eks.Cluster{Name: cluster, AuthenticationMode: eks.ModeConfigMap}, Entries: []eks.AccessEntry{}}
+	if dc.Cluster != nil && dc.Cluster.AccessConfig != nil {
+		if m := dc.Cluster.AccessConfig.AuthenticationMode; m != "" {
+			snap.Cluster.AuthenticationMode = string(m)
+		}
+		if b := dc.Cluster.AccessConfig.BootstrapClusterCreatorAdminPermissions; b != nil {
+			snap.Cluster.BootstrapClusterCreatorAdminPermissions = aws.Bool(*b)
+		}
+	}
+	// In CONFIG_MAP mode EKS refuses the access entry calls ("The cluster's
+	// authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform
+	// this operation"), and no entry can exist: there is nothing more to read.
+	if snap.Cluster.AuthenticationMode == eks.ModeConfigMap {
+		return snap, nil
 	}
 	var arns []string
 	pages := awseks.NewListAccessEntriesPaginator(api, &awseks.ListAccessEntriesInput{ClusterName: aws.String(cluster), MaxResults: aws.Int32(100)})
@@ -303,6 +315,92 @@ func readAccessEntry(ctx context.Context, api EKSAPI, cluster, arn string) (*eks
 		}
 	}
 	return e, nil
+}
+
+// ManagedRolesAPI is the part of the EKS API that finds the roles EKS manages itself
+// (*awseks.Client has it).
+type ManagedRolesAPI interface {
+	ListNodegroups(context.Context, *awseks.ListNodegroupsInput, ...func(*awseks.Options)) (*awseks.ListNodegroupsOutput, error)
+	DescribeNodegroup(context.Context, *awseks.DescribeNodegroupInput, ...func(*awseks.Options)) (*awseks.DescribeNodegroupOutput, error)
+	ListFargateProfiles(context.Context, *awseks.ListFargateProfilesInput, ...func(*awseks.Options)) (*awseks.ListFargateProfilesOutput, error)
+	DescribeFargateProfile(context.Context, *awseks.DescribeFargateProfileInput, ...func(*awseks.Options)) (*awseks.DescribeFargateProfileOutput, error)
+}
+
+// ReadManagedRoles reads the roles whose access EKS manages itself (eks.ManagedRoles):
+// ListNodegroups (paged) and DescribeNodegroup for each node role, ListFargateProfiles
+// (paged) and DescribeFargateProfile for each pod execution role, with bounded
+// concurrency. Needs eks:ListNodegroups, eks:DescribeNodegroup,
+// eks:ListFargateProfiles and eks:DescribeFargateProfile. Any failure fails the read.
+func ReadManagedRoles(ctx context.Context, api ManagedRolesAPI, cluster string) (*eks.ManagedRoles, error) {
+	var groups, profiles []string
+	ng := awseks.NewListNodegroupsPaginator(api, &awseks.ListNodegroupsInput{ClusterName: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for ng.HasMorePages() {
+		page, err := ng.NextPage(ctx)
+		if err != nil {
+			return nil, describeEKSError("ListNodegroups", cluster, "", err)
+		}
+		groups = append(groups, page.Nodegroups...)
+	}
+	fp := awseks.NewListFargateProfilesPaginator(api, &awseks.ListFargateProfilesInput{ClusterName: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for fp.HasMorePages() {
+		page, err := fp.NextPage(ctx)
+		if err != nil {
+			return nil, describeEKSError("ListFargateProfiles", cluster, "", err)
+		}
+		profiles = append(profiles, page.FargateProfileNames...)
+	}
+	out := &eks.ManagedRoles{NodeGroups: make([]eks.NamedRole, len(groups)), FargateProfiles: make([]eks.NamedRole, len(profiles))}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, accessEntryConcurrency)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = err
+			cancel()
+		}
+	}
+	for i, name := range groups {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, err := api.DescribeNodegroup(ctx, &awseks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
+			if err != nil {
+				fail(describeEKSError("DescribeNodegroup", cluster, "", err))
+				return
+			}
+			out.NodeGroups[i] = eks.NamedRole{Name: name}
+			if d.Nodegroup != nil {
+				out.NodeGroups[i].RoleARN = aws.ToString(d.Nodegroup.NodeRole)
+			}
+		})
+	}
+	for i, name := range profiles {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, err := api.DescribeFargateProfile(ctx, &awseks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
+			if err != nil {
+				fail(describeEKSError("DescribeFargateProfile", cluster, "", err))
+				return
+			}
+			out.FargateProfiles[i] = eks.NamedRole{Name: name}
+			if d.FargateProfile != nil {
+				out.FargateProfiles[i].RoleARN = aws.ToString(d.FargateProfile.PodExecutionRoleArn)
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	return out, nil
 }
 
 // AccessEntriesFile is the file `access-entries export` writes and

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,11 +97,21 @@ func TestReadAccessEntriesReadsEveryPage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadAccessEntries: %v", err)
 			}
-			if mode == "" {
+			want = fakeeks.DescribedSnapshot(want)
+			switch mode {
+			case "":
 				want.Cluster.AuthenticationMode = eks.ModeConfigMap // what a cluster without accessConfig means
+				want.Entries = []eks.AccessEntry{}
+			case eks.ModeConfigMap:
+				// EKS refuses the access entry calls in CONFIG_MAP mode (point 3 of
+				// issue 14): none are made, and there are no entries.
+				want.Entries = []eks.AccessEntry{}
 			}
 			if d := gocmp.Diff(sortedSnapshot(want), sortedSnapshot(*got)); d != "" {
 				t.Errorf("snapshot (-server +read):\n%s", d)
+			}
+			if mode != "" && (got.Cluster.BootstrapClusterCreatorAdminPermissions == nil || !*got.Cluster.BootstrapClusterCreatorAdminPermissions) {
+				t.Errorf("bootstrapClusterCreatorAdminPermissions %v, want true (EKS's default, reported in accessConfig)", got.Cluster.BootstrapClusterCreatorAdminPermissions)
 			}
 			if !slices.IsSortedFunc(got.Entries, func(a, b eks.AccessEntry) int { return strings.Compare(a.PrincipalARN, b.PrincipalARN) }) {
 				t.Errorf("entries are not sorted by principal ARN")
@@ -114,6 +125,9 @@ func TestReadAccessEntriesReadsEveryPage(t *testing.T) {
 				fakeeks.ListAccessEntries:            pages(len(want.Entries), fakeeks.DefaultPageSize),
 				fakeeks.DescribeAccessEntry:          len(want.Entries),
 				fakeeks.ListAssociatedAccessPolicies: policyPages(want, fakeeks.DefaultPageSize),
+			}
+			if got.Cluster.AuthenticationMode == eks.ModeConfigMap {
+				wantCalls[fakeeks.ListAccessEntries] = 0
 			}
 			for op, n := range wantCalls {
 				if got := s.Requests(op); got != n {
@@ -147,7 +161,7 @@ func TestReadAccessEntriesRetriesThrottling(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadAccessEntries after %d throttled %s: %v", tt.throttle, tt.op, err)
 			}
-			if d := gocmp.Diff(sortedSnapshot(want), sortedSnapshot(*got)); d != "" {
+			if d := gocmp.Diff(sortedSnapshot(fakeeks.DescribedSnapshot(want)), sortedSnapshot(*got)); d != "" {
 				t.Errorf("snapshot (-server +read):\n%s", d)
 			}
 			succeeded := map[fakeeks.Op]int{
@@ -583,4 +597,38 @@ func BenchmarkReadAccessEntries(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(s.TotalRequests())/float64(b.N), "requests/op")
+}
+
+// Point 6 of issue 14: the roles EKS manages itself, read page by page through the
+// real SDK: managed node groups' node roles and Fargate profiles' pod execution roles.
+func TestReadManagedRoles(t *testing.T) {
+	want := &eks.ManagedRoles{NodeGroups: []eks.NamedRole{}, FargateProfiles: []eks.NamedRole{}}
+	for i := range 5 {
+		want.NodeGroups = append(want.NodeGroups, eks.NamedRole{Name: fmt.Sprintf("ng-%d", i), RoleARN: fmt.Sprintf("arn:aws:iam::111122223333:role/ng-role-%d", i%2)})
+	}
+	want.FargateProfiles = append(want.FargateProfiles, eks.NamedRole{Name: "fp", RoleARN: "arn:aws:iam::111122223333:role/fargate"})
+	cluster := bigCluster("prod", eks.ModeConfigMap)
+	cluster.Managed = want
+	s, c := eksFixture(t, cluster, fakeeks.Generate("empty", eks.ModeAPI, 1))
+	got, err := ReadManagedRoles(context.Background(), c.(ManagedRolesAPI), "prod")
+	if err != nil {
+		t.Fatalf("ReadManagedRoles: %v", err)
+	}
+	if d := gocmp.Diff(want, got); d != "" {
+		t.Errorf("managed roles (-server +read):\n%s", d)
+	}
+	for op, n := range map[fakeeks.Op]int{fakeeks.ListNodegroups: pages(5, fakeeks.DefaultPageSize), fakeeks.DescribeNodegroup: 5,
+		fakeeks.ListFargateProfiles: 1, fakeeks.DescribeFargateProfile: 1} {
+		if got := s.Requests(op); got != n {
+			t.Errorf("%s: %d requests, want %d", op, got, n)
+		}
+	}
+	if got, err := ReadManagedRoles(context.Background(), c.(ManagedRolesAPI), "empty"); err != nil || len(got.NodeGroups) != 0 || got.NodeGroups == nil || got.FargateProfiles == nil {
+		t.Errorf("no node groups or profiles: %+v, %v; want empty lists", got, err)
+	}
+	s.Deny(fakeeks.DescribeNodegroup)
+	if _, err := ReadManagedRoles(context.Background(), c.(ManagedRolesAPI), "prod"); err == nil || !strings.Contains(err.Error(), "eks:DescribeNodegroup on cluster prod: access denied") {
+		t.Errorf("denied: %v", err)
+	}
+	t.Logf("%s", s.Summary())
 }

@@ -43,9 +43,32 @@ type AccessReport struct {
 	PolicyRules []AccessRule `json:"policyRules"`
 	// Decision answers --verb/--resource.
 	Decision *AccessDecision `json:"decision,omitempty"`
+	// ClusterCreator is "yes" when the principal is the cluster creator named with
+	// --cluster-creator and, in CONFIG_MAP mode, a cluster admin (system:masters) that
+	// aws-auth does not show; "possible" when the principal is not mapped, yet may be
+	// the creator (DescribeCluster does not name it): then it may be a cluster admin.
+	// Omitted otherwise.
+	ClusterCreator string `json:"clusterCreator,omitempty"`
+	// Findings about the cluster's IAM access configuration.
+	Findings []IAMFinding `json:"findings"`
 	// Complete is false when the input lacked what the answer depends on.
 	Complete bool      `json:"complete"`
 	Warnings []Warning `json:"warnings"`
+}
+
+// IAMFinding is a finding about how IAM principals reach the cluster, in the one
+// severity vocabulary of every command.
+type IAMFinding struct {
+	// ID is stable: EKS01, the cluster creator holds cluster-admin.
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	// Recommendation is the EKS Best Practices Guide recommendation the finding checks.
+	Recommendation string `json:"recommendation"`
+	// PrincipalARN is the principal the finding is about, when known.
+	PrincipalARN string `json:"principalArn,omitempty"`
+	Message      string `json:"message"`
+	// Fix says what to do, with the commands.
+	Fix string `json:"fix"`
 }
 
 // AccessRule is one rule the principal reaches.

@@ -5,7 +5,7 @@ package v1alpha1
 
 // NewWhoCanReport starts a who-can answer to q.
 func NewWhoCanReport(q WhoCanQuery) *WhoCanReport {
-	r := &WhoCanReport{Query: q, Complete: true, Subjects: []Subject{}, IAMPrincipals: []IAMPrincipal{}, Warnings: []Warning{}}
+	r := &WhoCanReport{Query: q, Complete: true, Subjects: []Subject{}, IAMPrincipals: []IAMPrincipal{}, Findings: []IAMFinding{}, Warnings: []Warning{}}
 	SetKind(r, "WhoCanReport")
 	return r
 }
@@ -17,7 +17,7 @@ func NewSubject(kind, name, namespace string) Subject {
 
 // NewAccessReport starts an `access ARN` answer.
 func NewAccessReport() *AccessReport {
-	r := &AccessReport{Complete: true, Groups: []string{}, Others: []IAMPrincipal{}, RBACRules: []AccessRule{}, PolicyRules: []AccessRule{}, Warnings: []Warning{}}
+	r := &AccessReport{Complete: true, Groups: []string{}, Others: []IAMPrincipal{}, RBACRules: []AccessRule{}, PolicyRules: []AccessRule{}, Findings: []IAMFinding{}, Warnings: []Warning{}}
 	SetKind(r, "AccessReport")
 	return r
 }

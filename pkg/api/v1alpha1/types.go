@@ -40,8 +40,10 @@ type WhoCanReport struct {
 	IAMPrincipals []IAMPrincipal `json:"iamPrincipals"`
 	// AuthenticationMode of the EKS cluster (CONFIG_MAP, API_AND_CONFIG_MAP, API), ""
 	// when access entries were not read.
-	AuthenticationMode string    `json:"authenticationMode,omitempty"`
-	Warnings           []Warning `json:"warnings"`
+	AuthenticationMode string `json:"authenticationMode,omitempty"`
+	// Findings about the cluster's IAM access configuration (see IAMFinding).
+	Findings []IAMFinding `json:"findings"`
+	Warnings []Warning    `json:"warnings"`
 }
 
 // WhoCanQuery is the question, resolved.
