@@ -147,7 +147,7 @@ func writeAWSAuth(t *testing.T, cl *cluster, ps []genPrincipal) {
 func writeEntriesFile(t *testing.T, dir, mode string, ps []genPrincipal) string {
 	t.Helper()
 	f := source.AccessEntriesFile{APIVersion: v1alpha1.GroupVersion.String(), Kind: source.AccessEntriesKind,
-		Snapshot: eks.Snapshot{Cluster: eks.Cluster{Name: "gen", AuthenticationMode: mode}, Entries: []eks.AccessEntry{}}}
+		AccessConfig: eks.Snapshot{Cluster: eks.Cluster{Name: "gen", AuthenticationMode: mode}, Entries: []eks.AccessEntry{}}}
 	for _, p := range ps {
 		if p.entry != nil {
 			f.Entries = append(f.Entries, *p.entry)

@@ -118,7 +118,7 @@ func hardenReport(t *testing.T, r result) v1alpha1.SAHardenReport {
 func findingKeys(rep v1alpha1.SAHardenReport) []string {
 	var out []string
 	for _, f := range rep.Findings {
-		out = append(out, f.Check+" "+f.Severity+" "+f.Object.Kind+"/"+f.Object.Namespace+"/"+f.Object.Name)
+		out = append(out, f.Check+" "+string(f.Severity)+" "+f.Object.Kind+"/"+f.Object.Namespace+"/"+f.Object.Name)
 	}
 	return out
 }
@@ -164,22 +164,22 @@ func TestSAHarden(t *testing.T) {
 	}
 	rep := hardenReport(t, r)
 	want := []string{
-		"default-sa-automount FAIL ServiceAccount/app/default",
-		"irsa-on-default-sa FAIL ServiceAccount/app/default",
-		"default-sa-binding FAIL RoleBinding/app/default-reader",
-		"workload-default-sa FAIL Deployment/app/web",
-		"pod-default-sa WARN Pod/app/debug",
-		"pod-default-sa FAIL Pod/app/web-abc-1",
-		"malformed-irsa-annotation WARN ServiceAccount/app/web",
-		"default-sa-binding FAIL ClusterRoleBinding//ci-default-view",
-		"default-sa-group-binding WARN RoleBinding/ci/all-sas",
-		"workload-default-sa FAIL CronJob/ci/nightly",
-		"legacy-token-secret WARN Secret/ci/legacy-token",
-		"default-sa-automount FAIL ServiceAccount/default/default",
-		"default-sa-automount FAIL ServiceAccount/kube-node-lease/default",
-		"default-sa-automount FAIL ServiceAccount/kube-public/default",
-		"default-sa-automount FAIL ServiceAccount/kube-system/default",
-		"aws-node-without-irsa WARN ServiceAccount/kube-system/aws-node",
+		"default-sa-automount high ServiceAccount/app/default",
+		"irsa-on-default-sa high ServiceAccount/app/default",
+		"default-sa-binding high RoleBinding/app/default-reader",
+		"workload-default-sa high Deployment/app/web",
+		"pod-default-sa medium Pod/app/debug",
+		"pod-default-sa high Pod/app/web-abc-1",
+		"malformed-irsa-annotation medium ServiceAccount/app/web",
+		"default-sa-binding high ClusterRoleBinding//ci-default-view",
+		"default-sa-group-binding medium RoleBinding/ci/all-sas",
+		"workload-default-sa high CronJob/ci/nightly",
+		"legacy-token-secret medium Secret/ci/legacy-token",
+		"default-sa-automount high ServiceAccount/default/default",
+		"default-sa-automount high ServiceAccount/kube-node-lease/default",
+		"default-sa-automount high ServiceAccount/kube-public/default",
+		"default-sa-automount high ServiceAccount/kube-system/default",
+		"aws-node-without-irsa medium ServiceAccount/kube-system/aws-node",
 	}
 	if got := findingKeys(rep); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

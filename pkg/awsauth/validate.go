@@ -1,29 +1,31 @@
 package awsauth
 
 import (
-	"maps"
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
+
 	"gopkg.in/yaml.v3"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
-// Severity of a finding.
-type Severity string
+// Severity of a finding, in the one vocabulary of every command's findings.
+type Severity = v1alpha1.Severity
 
 const (
-	// Error: the authenticator drops or rejects it, it can never take effect as
+	// Error (high): the authenticator drops or rejects it, it can never take effect as
 	// written, it takes effect nondeterministically, or it removes access the
-	// cluster needs.
-	Error Severity = "ERROR"
-	// Warn: it works but is risky, non-canonical or against best practice.
-	Warn Severity = "WARN"
+	// cluster needs. 'aws-auth validate' exits 1 on these.
+	Error = v1alpha1.SeverityHigh
+	// Warn (medium): it works but is risky, non-canonical or against best practice.
+	Warn = v1alpha1.SeverityMedium
 )
 
 // Location says where a finding is: a data key, an entry of its list, a field, and

@@ -95,7 +95,7 @@ func (o *AccessEntriesExportOptions) Run(ctx context.Context) error {
 	if snap.Managed, err = source.ReadManagedRoles(ctx, client, cluster.Name); err != nil {
 		fmt.Fprintf(o.ErrOut, "Warning: the managed node groups and Fargate profiles are not in the file (%v): aws-auth migrate cannot tell their roles apart\n", err)
 	}
-	file := source.AccessEntriesFile{APIVersion: v1alpha1.GroupVersion.String(), Kind: source.AccessEntriesKind, Snapshot: *snap}
+	file := source.AccessEntriesFile{APIVersion: v1alpha1.GroupVersion.String(), Kind: source.AccessEntriesKind, AccessConfig: *snap}
 	data, err := json.MarshalIndent(file, "", "  ")
 	if err != nil {
 		return err

@@ -181,6 +181,7 @@ func anonBindingReport(f *anon.Finding) v1alpha1.AnonBinding {
 	b := v1alpha1.AnonBinding{
 		Binding:  v1alpha1.ObjectRef{Kind: f.Binding.Kind, Namespace: f.Binding.Namespace, Name: f.Binding.Name},
 		Role:     v1alpha1.ObjectRef{Kind: f.Binding.RoleRef.Kind, Name: f.Binding.RoleRef.Name},
+		Severity: v1alpha1.SeverityHigh,
 		Subjects: []v1alpha1.SubjectRef{}, Grants: []string{},
 		Bootstrap: f.Binding.Bootstrap(), Action: f.Action, DisableAutoUpdate: f.DisableAutoUpdate,
 	}

@@ -86,7 +86,7 @@ func mappingReport(m awsauth.Mapping) v1alpha1.AWSAuthMapping {
 }
 
 func findingReport(f awsauth.Finding) v1alpha1.AWSAuthFinding {
-	return v1alpha1.AWSAuthFinding{Rule: f.Rule, Name: f.Name, Severity: string(f.Severity),
+	return v1alpha1.AWSAuthFinding{Rule: f.Rule, Name: f.Name, Severity: f.Severity,
 		Location: v1alpha1.AWSAuthLocation{Key: f.Location.Key, Entry: f.Location.Entry, Field: f.Location.Field, Line: f.Location.Line, Column: f.Location.Column},
 		ARN:      f.ARN, Message: f.Message, Hint: f.Hint}
 }

@@ -116,7 +116,7 @@ func (o *AWSAuthMigrateOptions) Run(ctx context.Context) error {
 			target.Cluster, target.Region = c.Name, c.Region
 		}
 	}
-	r := &v1alpha1.AWSAuthMigration{Source: a.Source, ClusterName: target.Cluster, Plan: *plan, Commands: migrate.Commands(plan, target), Warnings: []v1alpha1.Warning{}}
+	r := &v1alpha1.AWSAuthMigration{Source: a.Source, ClusterName: target.Cluster, MigrationPlan: *plan, Commands: migrate.Commands(plan, target), Warnings: []v1alpha1.Warning{}}
 	v1alpha1.SetKind(r, "AWSAuthMigration")
 	if warning != "" {
 		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "AccessEntriesUnavailable", Message: warning})
@@ -165,7 +165,7 @@ func (o *AWSAuthMigrateOptions) Run(ctx context.Context) error {
 func policyNames(e migrate.Entry) string {
 	var out []string
 	for _, ap := range e.AccessPolicies {
-		out = append(out, eks.PolicyName(ap.PolicyARN)+" ("+ap.Scope.String()+")")
+		out = append(out, eks.PolicyName(ap.PolicyARN)+" ("+eks.ScopeString(ap.Scope)+")")
 	}
 	return strings.Join(out, ",")
 }

@@ -32,15 +32,15 @@ func NewCmdAWSAuthValidate(f genericclioptions.RESTClientGetter, streams generic
 		Use:   "validate [-f FILE] [--strict]",
 		Short: "Check aws-auth against every rule of how EKS reads it",
 		Long: `Check kube-system/aws-auth (or a file) against the rules of how aws-iam-authenticator
-reads it, each finding with its rule id (AA01-AA33), severity, location (data key,
-entry index, line and column within the value) and a hint. ERROR: the authenticator
+reads it, each finding with its rule id (AA01-AA34), severity, location (data key,
+entry index, line and column within the value) and a hint. high: the authenticator
 drops or rejects it, it can never match, it matches at random, or it breaks nodes.
-WARN: it works but is risky, non-canonical or against EKS best practice. The rules
+medium: it works but is risky, non-canonical or against EKS best practice. The rules
 are listed in docs/aws-auth.md.
 
 RBAC needed: get configmaps in kube-system (none with -f).
 
-Exit codes: 0 no ERROR (with --strict: no finding at all); 1 an ERROR (with
+Exit codes: 0 no high finding (with --strict: no finding at all); 1 a high finding (with
 --strict: any finding); 2 the ConfigMap could not be read.`,
 		Example: `  # Validate the cluster's aws-auth
   kubectl eksiam aws-auth validate

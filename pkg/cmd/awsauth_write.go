@@ -34,7 +34,7 @@ type awsAuthWriter struct {
 	genericiooptions.IOStreams
 }
 
-const writeFlagsHelp = `Every edit: validates the result with the full rule set and refuses any new ERROR;
+const writeFlagsHelp = `Every edit: validates the result with the full rule set and refuses any new high finding;
 refuses (unless --force) to remove or change node and Fargate mappings, to leave no
 working admin mapping, or to change the mapping of the IAM principal you are logged
 in as; changes only the lines of the entries concerned; shows the change; updates

@@ -27,16 +27,16 @@ Findings, each tagged with its benchmark reference:
   default-sa-binding        CIS-EKS-4.1.5         a RoleBinding or ClusterRoleBinding names the
                                                   default service account (bootstrap defaults
                                                   excepted), with what it grants
-  default-sa-group-binding  CIS-EKS-4.1.5 (WARN)  a binding of system:serviceaccounts[:<ns>],
+  default-sa-group-binding  CIS-EKS-4.1.5 (medium)  a binding of system:serviceaccounts[:<ns>],
                                                   which holds the default service account
   workload-default-sa       dedicated SA          a Deployment, StatefulSet, DaemonSet, Job or
                                                   CronJob whose pods use the default service account
   pod-default-sa            CIS-EKS-4.1.5/4.1.6   a pod running as the default service account,
                                                   and whether it has a token mounted
-  malformed-irsa-annotation IRSA (WARN)           an eks.amazonaws.com/role-arn that is not a role ARN
-  legacy-token-secret       CIS-EKS-4.1.6 (WARN)  a long-lived token Secret (by name only)
-  aws-node-without-irsa     IRSA (WARN)           the VPC CNI uses the node role
-  default-sa-missing        (WARN)                no default service account (yet)
+  malformed-irsa-annotation IRSA (medium)           an eks.amazonaws.com/role-arn that is not a role ARN
+  legacy-token-secret       CIS-EKS-4.1.6 (medium)  a long-lived token Secret (by name only)
+  aws-node-without-irsa     IRSA (medium)           the VPC CNI uses the node role
+  default-sa-missing        (medium)                no default service account (yet)
 
 Fixes: each default service account is patched to automountServiceAccountToken:
 false (a merge patch carrying the resourceVersion read, retried on conflict).
@@ -203,7 +203,7 @@ func (o *SAHardenOptions) print(r *v1alpha1.SAHardenReport) error {
 			t.Headers = append(t.Headers, "GRANTS", "FIX")
 		}
 		for _, f := range r.Findings {
-			row := []string{f.Namespace, f.Severity, f.Check, f.Benchmark, objectString(f.Object), f.Message}
+			row := []string{f.Namespace, string(f.Severity), f.Check, f.Benchmark, objectString(f.Object), f.Message}
 			if wide {
 				row = append(row, strings.Join(f.Grants, "; "), f.Fix)
 			}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 )
 
@@ -30,22 +31,23 @@ const (
 	TypeHyperPod     = "HYPERPOD_LINUX"
 )
 
+// The data types are the API's (they are printed and written to files); this package
+// interprets them.
+type (
+	Cluster          = v1alpha1.EKSCluster
+	AccessEntry      = v1alpha1.AccessEntry
+	AssociatedPolicy = v1alpha1.AssociatedPolicy
+	Scope            = v1alpha1.AccessScope
+	Snapshot         = v1alpha1.AccessConfig
+	ManagedRoles     = v1alpha1.ManagedRoles
+	NamedRole        = v1alpha1.NamedRole
+)
+
 // Access scope types.
 const (
 	ScopeCluster   = "cluster"
 	ScopeNamespace = "namespace"
 )
-
-// Cluster is what the IAM view needs of the cluster.
-type Cluster struct {
-	Name               string `json:"name"`
-	Region             string `json:"region,omitempty"`
-	AuthenticationMode string `json:"authenticationMode"`
-	// BootstrapClusterCreatorAdminPermissions is DescribeCluster's
-	// accessConfig.bootstrapClusterCreatorAdminPermissions: whether the principal that
-	// created the cluster was made a cluster admin. nil when not reported.
-	BootstrapClusterCreatorAdminPermissions *bool `json:"bootstrapClusterCreatorAdminPermissions,omitempty"`
-}
 
 // CreatorAdmin is what the cluster configuration says of the cluster creator's
 // cluster-admin access.
@@ -96,31 +98,6 @@ func CreatorAdminOf(c *Cluster) CreatorAdmin {
 	return CreatorAdminUnknown
 }
 
-// AccessEntry is one access entry with its associated access policies.
-type AccessEntry struct {
-	PrincipalARN     string   `json:"principalArn"`
-	Type             string   `json:"type"`
-	Username         string   `json:"username,omitempty"`
-	KubernetesGroups []string `json:"kubernetesGroups"`
-	// AccessPolicies associated with the entry. Not only STANDARD entries have them:
-	// an EC2 (Auto Mode) node entry carries AmazonEKSAutoNodePolicy (user guide,
-	// "Create node class access entry").
-	AccessPolicies []AssociatedPolicy `json:"accessPolicies"`
-}
-
-// AssociatedPolicy is an access policy associated with an entry, with its scope.
-type AssociatedPolicy struct {
-	PolicyARN string `json:"policyArn"`
-	Scope     Scope  `json:"accessScope"`
-}
-
-// Scope of an association: the whole cluster, or namespaces (which may end in a
-// wildcard, such as dev-*).
-type Scope struct {
-	Type       string   `json:"type"`
-	Namespaces []string `json:"namespaces"`
-}
-
 // A namespace pattern of an access scope, as the EKS user guide documents it
 // ("Associate access policies with access entries", access-policies.adoc: "You can use
 // wildcard characters for a namespace name. For example ... dev-*"): an exact
@@ -151,11 +128,11 @@ func matchGlob(p, ns string) bool {
 	return err == nil && ok
 }
 
-// Covers reports whether the scope applies to a request in namespace ns ("" for a
+// Covers reports whether the scope s applies to a request in namespace ns ("" for a
 // cluster-scoped request or a non-resource URL, which only a cluster scope covers).
 // allNamespaces asks whether it applies in at least one namespace. Only documented
 // namespace patterns count (see documentedPattern).
-func (s Scope) Covers(ns string, allNamespaces bool) bool {
+func Covers(s Scope, ns string, allNamespaces bool) bool {
 	if s.Type == ScopeCluster {
 		return true
 	}
@@ -170,9 +147,9 @@ func (s Scope) Covers(ns string, allNamespaces bool) bool {
 	return false
 }
 
-// Unverified lists the scope's namespace patterns that are not a documented form, in
+// Unverified lists the scope s's namespace patterns that are not a documented form, in
 // order: they are never matched.
-func (s Scope) Unverified() []string {
+func Unverified(s Scope) []string {
 	var out []string
 	if s.Type == ScopeCluster {
 		return nil
@@ -188,8 +165,8 @@ func (s Scope) Unverified() []string {
 // mightCover reports whether an unverified pattern of the scope would cover the
 // request read as a glob: in ns, or with allNamespaces in some namespace. It returns
 // the first such pattern.
-func (s Scope) mightCover(ns string, allNamespaces bool) (string, bool) {
-	for _, p := range s.Unverified() {
+func mightCover(s Scope, ns string, allNamespaces bool) (string, bool) {
+	for _, p := range Unverified(s) {
 		if allNamespaces || (ns != "" && matchGlob(p, ns)) {
 			return p, true
 		}
@@ -197,44 +174,17 @@ func (s Scope) mightCover(ns string, allNamespaces bool) (string, bool) {
 	return "", false
 }
 
-func (s Scope) String() string {
+// ScopeString is a scope in words: "cluster", "namespaces app,dev-*".
+func ScopeString(s Scope) string {
 	if s.Type == ScopeCluster {
 		return "cluster"
 	}
 	return "namespaces " + strings.Join(s.Namespaces, ",")
 }
 
-// Snapshot is the cluster's access configuration as read (or exported).
-type Snapshot struct {
-	Cluster Cluster       `json:"cluster"`
-	Entries []AccessEntry `json:"accessEntries"`
-	// Managed are the roles whose access EKS manages itself; nil when not read.
-	Managed *ManagedRoles `json:"managedRoles,omitempty"`
-}
-
-// ManagedRoles are the IAM roles EKS grants node access to by itself: the node roles
-// of managed node groups (DescribeNodegroup nodeRole) and the pod execution roles of
-// Fargate profiles (DescribeFargateProfile podExecutionRoleArn). EKS adds their
-// aws-auth mappings or access entries itself, and moves them to access entries when
-// the authentication mode changes: user guide, "Create access entries" ("It's
-// unnecessary to create an access entry for an IAM role that's used for a managed
-// node group or a Fargate profile. EKS will create access entries (if enabled), or
-// update the auth config map") and "Grant IAM users and roles access to Kubernetes
-// APIs" ("You can't migrate entries that Amazon EKS added to the ConfigMap").
-type ManagedRoles struct {
-	NodeGroups      []NamedRole `json:"nodeGroups"`
-	FargateProfiles []NamedRole `json:"fargateProfiles"`
-}
-
-// NamedRole is a managed node group or Fargate profile and its role.
-type NamedRole struct {
-	Name    string `json:"name"`
-	RoleARN string `json:"roleArn"`
-}
-
-// Owner says which managed node group or Fargate profile uses the role arn (compared
+// Owner says which managed node group of m or Fargate profile uses the role arn (compared
 // by MatchKey), or "" when none does.
-func (m *ManagedRoles) Owner(arn string) string {
+func Owner(m *ManagedRoles, arn string) string {
 	if m == nil {
 		return ""
 	}

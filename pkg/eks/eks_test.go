@@ -65,14 +65,14 @@ func TestScopeCovers(t *testing.T) {
 		{"trailing * after another * is not documented", doubleStar, "dev-x-y", false, false},
 	}
 	for _, tc := range tests {
-		if got := tc.s.Covers(tc.ns, tc.allNamespaces); got != tc.want {
+		if got := eks.Covers(tc.s, tc.ns, tc.allNamespaces); got != tc.want {
 			t.Errorf("%s: %s.Covers(%q, %v) = %v, want %v", tc.name, tc.s, tc.ns, tc.allNamespaces, got, tc.want)
 		}
 	}
-	if got := dev.String(); got != "namespaces dev-*,qa" {
+	if got := eks.ScopeString(dev); got != "namespaces dev-*,qa" {
 		t.Errorf("String() = %q", got)
 	}
-	if got := cluster.String(); got != "cluster" {
+	if got := eks.ScopeString(cluster); got != "cluster" {
 		t.Errorf("String() = %q", got)
 	}
 	t.Logf("Scope.Covers: %d cases", len(tests))
@@ -450,7 +450,7 @@ func TestPolicyDecideUnverifiedPatterns(t *testing.T) {
 			t.Errorf("%s: Allows = %v, Decide.Allowed = %v", tc.name, got, d.Allowed)
 		}
 	}
-	if got := ns("app", "dev-*", "dev-?", "*-x", "a[b]").Unverified(); !slices.Equal(got, []string{"dev-?", "*-x", "a[b]"}) {
+	if got := eks.Unverified(ns("app", "dev-*", "dev-?", "*-x", "a[b]")); !slices.Equal(got, []string{"dev-?", "*-x", "a[b]"}) {
 		t.Errorf("Unverified() = %q", got)
 	}
 	t.Logf("Decide: %d cases", len(tests))

@@ -259,10 +259,10 @@ func (p *Policy) Decide(s Scope, a *rbac.Attributes, allNamespaces bool) Decisio
 	if rbac.FirstAllowingRule(a, p.Rules) < 0 {
 		return Decision{}
 	}
-	if s.Covers(a.Namespace, allNamespaces) {
+	if Covers(s, a.Namespace, allNamespaces) {
 		return Decision{Allowed: true}
 	}
-	if pat, ok := s.mightCover(a.Namespace, allNamespaces); ok {
+	if pat, ok := mightCover(s, a.Namespace, allNamespaces); ok {
 		return Decision{Unverified: fmt.Sprintf("namespace pattern %q of %s is not a form the EKS user guide documents (an exact name, or a prefix ending in one '*'): how EKS matches it is unknown, so what it might allow is not counted", pat, p.Name)}
 	}
 	return Decision{}
@@ -286,7 +286,7 @@ func (p *Policy) decideNamespaceObject(s Scope, a *rbac.Attributes) Decision {
 	if rbac.FirstAllowingRule(&in, p.Rules) < 0 {
 		return Decision{}
 	}
-	if _, maybe := s.mightCover(a.Name, false); !s.Covers(a.Name, false) && !maybe {
+	if _, maybe := mightCover(s, a.Name, false); !Covers(s, a.Name, false) && !maybe {
 		return Decision{}
 	}
 	return Decision{Unverified: fmt.Sprintf("%s, associated with scope %s, might allow this request for the namespace object %q itself (Kubernetes attributes it to that namespace), but the EKS user guide does not document how a namespace scope applies to it: not counted", p.Name, s, a.Name)}

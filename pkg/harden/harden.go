@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
+
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
@@ -41,10 +43,11 @@ const (
 	DefaultServiceAccountName = "default"
 )
 
-// Severities: FAIL fails the benchmark; WARN is worth a look.
+// Severities, in the one vocabulary of every command's findings: Fail (high) fails
+// the benchmark; Warn (medium) is worth a look.
 const (
-	Fail = "FAIL"
-	Warn = "WARN"
+	Fail = v1alpha1.SeverityHigh
+	Warn = v1alpha1.SeverityMedium
 )
 
 // ServiceAccount is what the audit needs of one.
@@ -124,12 +127,12 @@ type TokenSecret struct {
 
 // Finding is one result of the audit.
 type Finding struct {
-	Check     string `json:"check"`
-	Benchmark string `json:"benchmark"`
-	Severity  string `json:"severity"`
-	Namespace string `json:"namespace,omitempty"`
-	Object    Ref    `json:"object"`
-	Message   string `json:"message"`
+	Check     string            `json:"check"`
+	Benchmark string            `json:"benchmark"`
+	Severity  v1alpha1.Severity `json:"severity"`
+	Namespace string            `json:"namespace,omitempty"`
+	Object    Ref               `json:"object"`
+	Message   string            `json:"message"`
 	// Grants summarizes what a binding grants (binding findings only).
 	Grants []string `json:"grants"`
 	// Fix is what `sa harden` does about it, or what to do by hand.

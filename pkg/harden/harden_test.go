@@ -16,7 +16,7 @@ func bp(b bool) *bool { return &b }
 func keys(r *Report) []string {
 	var out []string
 	for _, f := range r.Findings {
-		out = append(out, f.Namespace+" "+f.Check+" "+f.Severity+" "+f.Object.String())
+		out = append(out, f.Namespace+" "+f.Check+" "+string(f.Severity)+" "+f.Object.String())
 	}
 	return out
 }
@@ -55,17 +55,17 @@ func TestAudit(t *testing.T) {
 	}
 	r := Audit(in, Options{RemoveDefaultBindings: true})
 	want := []string{
-		" default-sa-group-binding WARN clusterrolebinding/all-sa",
-		"a default-sa-automount FAIL serviceaccount/a/default",
-		"a default-sa-binding FAIL rolebinding/a/implicit",
-		"a workload-default-sa FAIL deployment/a/web",
-		"a pod-default-sa FAIL pod/a/done",
-		"a pod-default-sa FAIL pod/a/mounted",
-		"a pod-default-sa WARN pod/a/override",
-		"a malformed-irsa-annotation WARN serviceaccount/a/x",
-		"b default-sa-binding FAIL clusterrolebinding/b-default-as-user",
-		"b pod-default-sa WARN pod/b/quiet",
-		"c default-sa-missing WARN serviceaccount/c/default",
+		" default-sa-group-binding medium clusterrolebinding/all-sa",
+		"a default-sa-automount high serviceaccount/a/default",
+		"a default-sa-binding high rolebinding/a/implicit",
+		"a workload-default-sa high deployment/a/web",
+		"a pod-default-sa high pod/a/done",
+		"a pod-default-sa high pod/a/mounted",
+		"a pod-default-sa medium pod/a/override",
+		"a malformed-irsa-annotation medium serviceaccount/a/x",
+		"b default-sa-binding high clusterrolebinding/b-default-as-user",
+		"b pod-default-sa medium pod/b/quiet",
+		"c default-sa-missing medium serviceaccount/c/default",
 	}
 	if d := cmp.Diff(want, keys(r)); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)
@@ -114,7 +114,7 @@ func TestAWSNodeAndIRSA(t *testing.T) {
 	in := &Input{Namespaces: []string{"kube-system"}, ServiceAccounts: []ServiceAccount{{Namespace: "kube-system", Name: "default", Automount: bp(false),
 		RoleARN: "arn:aws:iam::111122223333:role/node"}}, AWSNode: &ServiceAccount{Namespace: "kube-system", Name: "aws-node"}}
 	got := keys(Audit(in, Options{}))
-	want := []string{"kube-system irsa-on-default-sa FAIL serviceaccount/kube-system/default", "kube-system aws-node-without-irsa WARN serviceaccount/kube-system/aws-node"}
+	want := []string{"kube-system irsa-on-default-sa high serviceaccount/kube-system/default", "kube-system aws-node-without-irsa medium serviceaccount/kube-system/aws-node"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}

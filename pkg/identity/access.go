@@ -61,7 +61,7 @@ func Access(src Sources, ix *rbac.Index, q AccessQuery) (*v1alpha1.AccessReport,
 				r.Warnings = append(r.Warnings, UnmodelledPolicyWarning(resolved.Principal.ARN, ap.PolicyARN, pol))
 				continue
 			}
-			if !ap.Scope.Covers(q.Namespace, q.AllNamespaces) {
+			if !eks.Covers(ap.Scope, q.Namespace, q.AllNamespaces) {
 				continue
 			}
 			ns := "" // cluster scope: every namespace
@@ -72,7 +72,7 @@ func Access(src Sources, ix *rbac.Index, q AccessQuery) (*v1alpha1.AccessReport,
 				}
 			}
 			for _, rule := range pol.Rules {
-				r.PolicyRules = append(r.PolicyRules, v1alpha1.AccessRule{Source: pol.Name + " (" + ap.Scope.String() + ")", Namespace: ns, Rule: rule})
+				r.PolicyRules = append(r.PolicyRules, v1alpha1.AccessRule{Source: pol.Name + " (" + eks.ScopeString(ap.Scope) + ")", Namespace: ns, Rule: rule})
 			}
 		}
 	}
@@ -102,7 +102,7 @@ func decide(ix *rbac.Index, id rbac.Identity, resolved *Resolved, a *rbac.Attrib
 	}
 	allowing, warnings := resolved.DecidePolicies(a)
 	if len(allowing) > 0 {
-		d.Allowed, d.Reason = true, fmt.Sprintf("EKS access policy %s (%s)", eks.PolicyName(allowing[0].PolicyARN), allowing[0].Scope.String())
+		d.Allowed, d.Reason = true, fmt.Sprintf("EKS access policy %s (%s)", eks.PolicyName(allowing[0].PolicyARN), eks.ScopeString(allowing[0].Scope))
 		return d, warnings
 	}
 	d.Reason = "no RBAC rule and no access policy allows it"

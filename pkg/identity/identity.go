@@ -420,7 +420,7 @@ const ReasonUnverifiedScope = "UnverifiedAccessScope"
 func ScopeWarnings(p *Principal) []v1alpha1.Warning {
 	var out []v1alpha1.Warning
 	for _, ap := range p.AccessPolicies {
-		if pats := ap.Scope.Unverified(); len(pats) > 0 {
+		if pats := eks.Unverified(ap.Scope); len(pats) > 0 {
 			out = append(out, v1alpha1.Warning{Reason: ReasonUnverifiedScope,
 				Message: fmt.Sprintf("%s: access policy %s has namespace pattern(s) %s, not a form the EKS user guide documents (an exact name, or a prefix ending in one '*'): how EKS matches them is unknown, so what they might allow is not counted",
 					p.ARN, eks.PolicyName(ap.PolicyARN), quoteAll(pats))})
@@ -463,7 +463,7 @@ func policyDecisions(p *Principal, a *rbac.Attributes, allNamespaces, skipWarned
 		switch {
 		case d.Allowed:
 			allowing = append(allowing, ap)
-		case d.Unverified != "" && !(skipWarnedScopes && len(ap.Scope.Unverified()) > 0):
+		case d.Unverified != "" && !(skipWarnedScopes && len(eks.Unverified(ap.Scope)) > 0):
 			warnings = append(warnings, v1alpha1.Warning{Reason: ReasonUnverifiedScope, Message: p.ARN + ": " + d.Unverified})
 		}
 	}

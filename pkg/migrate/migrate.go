@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 )
@@ -59,50 +60,20 @@ const (
 	BlockedGroupTemplate = "TemplatedGroup"
 )
 
+// The plan's types are the API's (they are printed).
+type (
+	Change  = v1alpha1.MigrationChange
+	Entry   = v1alpha1.MigrationEntry
+	Blocked = v1alpha1.MigrationBlocked
+	Skipped = v1alpha1.MigrationSkipped
+	Plan    = v1alpha1.MigrationPlan
+)
+
 // ClusterAdminPolicyARN is the policy system:masters becomes.
 const ClusterAdminPolicyARN = eks.PolicyARNPrefix + "AmazonEKSClusterAdminPolicy"
 
 // MastersGroup is the group that bypasses RBAC, which an access entry cannot name.
 const MastersGroup = "system:masters"
-
-// Change is one way an entry differs in meaning from its mapping.
-type Change struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// Entry is the access entry planned for one mapping.
-type Entry struct {
-	// From locates the mapping ("aws-auth mapRoles[3]").
-	From   string `json:"from"`
-	Action string `json:"action"`
-	eks.AccessEntry
-	Changes []Change `json:"changes"`
-}
-
-// Blocked is a mapping that cannot become an access entry as it is.
-type Blocked struct {
-	From   string `json:"from"`
-	ARN    string `json:"arn"`
-	Code   string `json:"code"`
-	Reason string `json:"reason"`
-}
-
-// Skipped is a mapping that is not in effect, so there is nothing to move.
-type Skipped struct {
-	From   string `json:"from"`
-	ARN    string `json:"arn"`
-	Reason string `json:"reason"`
-}
-
-// Plan is the migration plan.
-type Plan struct {
-	// Mode is the cluster's authentication mode, "" when unknown.
-	Mode    string    `json:"authenticationMode,omitempty"`
-	Entries []Entry   `json:"entries"`
-	Blocked []Blocked `json:"blocked"`
-	Skipped []Skipped `json:"skipped"`
-}
 
 // reservedPrefixes may not start an access entry's custom username.
 var reservedPrefixes = []string{"system:", "eks:", "aws:", "amazon:", "iam:"}
@@ -179,7 +150,7 @@ func managedByEKS(e *Entry, existing *eks.Snapshot) bool {
 	}
 	const why = ": EKS adds the access entry of the roles of managed node groups and Fargate profiles itself (also when the authentication mode changes), and refuses a second entry for a principal (user guide, \"Create access entries\"): nothing to create; keep the aws-auth mapping until the entry exists"
 	if existing != nil && existing.Managed != nil {
-		owner := existing.Managed.Owner(e.PrincipalARN)
+		owner := eks.Owner(existing.Managed, e.PrincipalARN)
 		if owner == "" {
 			return false
 		}

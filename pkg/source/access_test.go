@@ -177,7 +177,7 @@ func TestAccessRequestLoadFails(t *testing.T) {
 func TestAccessRequestLoadFileWins(t *testing.T) {
 	want := fakeeks.Generate("from-file", eks.ModeAPIAndConfigMap, 7)
 	want.Cluster.Region = "eu-west-2"
-	data, err := json.Marshal(AccessEntriesFile{APIVersion: "kubectl-eksiam.io/v1alpha1", Kind: AccessEntriesKind, Snapshot: want})
+	data, err := json.Marshal(AccessEntriesFile{APIVersion: "kubectl-eksiam.io/v1alpha1", Kind: AccessEntriesKind, AccessConfig: want})
 	if err != nil {
 		t.Fatal(err)
 	}

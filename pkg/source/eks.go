@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
 )
 
@@ -405,11 +406,7 @@ func ReadManagedRoles(ctx context.Context, api ManagedRolesAPI, cluster string) 
 
 // AccessEntriesFile is the file `access-entries export` writes and
 // --access-entries-file reads.
-type AccessEntriesFile struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	eks.Snapshot
-}
+type AccessEntriesFile = v1alpha1.AccessEntriesFile
 
 // AccessEntriesAPIVersion is the apiVersion of the export file.
 const AccessEntriesAPIVersion = "kubectl-eksiam.io/v1alpha1"
@@ -459,5 +456,5 @@ func ReadAccessEntriesFile(path string) (*eks.Snapshot, error) {
 			}
 		}
 	}
-	return &f.Snapshot, nil
+	return &f.AccessConfig, nil
 }

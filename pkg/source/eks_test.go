@@ -45,7 +45,7 @@ func sortedSnapshot(s eks.Snapshot) eks.Snapshot {
 	for i := range out.Entries {
 		out.Entries[i].AccessPolicies = slices.Clone(out.Entries[i].AccessPolicies)
 		slices.SortFunc(out.Entries[i].AccessPolicies, func(a, b eks.AssociatedPolicy) int {
-			return cmp.Or(strings.Compare(a.PolicyARN, b.PolicyARN), strings.Compare(a.Scope.String(), b.Scope.String()))
+			return cmp.Or(strings.Compare(a.PolicyARN, b.PolicyARN), strings.Compare(eks.ScopeString(a.Scope), eks.ScopeString(b.Scope)))
 		})
 	}
 	slices.SortFunc(out.Entries, func(a, b eks.AccessEntry) int { return strings.Compare(a.PrincipalARN, b.PrincipalARN) })
@@ -369,7 +369,7 @@ func writeFile(t *testing.T, name, data string) string {
 func TestReadAccessEntriesFileRoundTrip(t *testing.T) {
 	want := bigCluster("prod", eks.ModeAPIAndConfigMap)
 	want.Cluster.Region = "eu-west-1"
-	data, err := json.MarshalIndent(AccessEntriesFile{APIVersion: "kubectl-eksiam.io/v1alpha1", Kind: AccessEntriesKind, Snapshot: want}, "", "  ")
+	data, err := json.MarshalIndent(AccessEntriesFile{APIVersion: "kubectl-eksiam.io/v1alpha1", Kind: AccessEntriesKind, AccessConfig: want}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/migrate"
 )
 
 // AccessReport is the answer of `kubectl eksiam access ARN`: the identity one IAM
@@ -103,8 +101,8 @@ type AWSAuthMigration struct {
 	// Source of aws-auth: "configmap kube-system/aws-auth" or the file.
 	Source string `json:"source"`
 	// ClusterName the commands name, "" when unknown (they then use $CLUSTER_NAME).
-	ClusterName  string `json:"clusterName,omitempty"`
-	migrate.Plan `json:",inline"`
+	ClusterName   string `json:"clusterName,omitempty"`
+	MigrationPlan `json:",inline"`
 	// Commands are the aws CLI commands that carry out the plan (entries with action
 	// create), in order. None deletes aws-auth.
 	Commands []string  `json:"commands"`

@@ -26,8 +26,10 @@ type AnonReport struct {
 
 // AnonBinding is one binding with anonymous subjects.
 type AnonBinding struct {
-	Binding  ObjectRef    `json:"binding"`
-	Role     ObjectRef    `json:"role"`
+	Binding ObjectRef `json:"binding"`
+	Role    ObjectRef `json:"role"`
+	// Severity of the finding: high (anonymous callers reach what the binding grants).
+	Severity Severity     `json:"severity"`
 	Subjects []SubjectRef `json:"subjects"`
 	// Grants are the rules of the role (in the binding's namespace, or cluster-wide).
 	Grants []string `json:"grants"`

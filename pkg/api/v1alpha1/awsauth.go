@@ -45,9 +45,11 @@ type AWSAuthLocation struct {
 
 // AWSAuthFinding is one validation result.
 type AWSAuthFinding struct {
-	Rule     string          `json:"rule"`
-	Name     string          `json:"name"`
-	Severity string          `json:"severity"`
+	Rule string `json:"rule"`
+	Name string `json:"name"`
+	// Severity is high (the authenticator drops or rejects it, or it removes access the
+	// cluster needs) or medium (it works, but is risky or against a best practice).
+	Severity Severity        `json:"severity"`
 	Location AWSAuthLocation `json:"location"`
 	ARN      string          `json:"arn,omitempty"`
 	Message  string          `json:"message"`

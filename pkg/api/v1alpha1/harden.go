@@ -36,8 +36,8 @@ type SAHardenReport struct {
 type HardenFinding struct {
 	Check     string `json:"check"`
 	Benchmark string `json:"benchmark"`
-	// Severity is FAIL or WARN.
-	Severity  string    `json:"severity"`
+	// Severity is high (fails the benchmark) or medium.
+	Severity  Severity  `json:"severity"`
 	Namespace string    `json:"namespace,omitempty"`
 	Object    ObjectRef `json:"object"`
 	Message   string    `json:"message"`
