@@ -16,9 +16,13 @@ import (
 	"testing"
 	"time"
 
+	autharn "sigs.k8s.io/aws-iam-authenticator/pkg/arn"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/sirupsen/logrus"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/mapper/configmap"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 var (
@@ -1040,4 +1044,43 @@ func (c *corpus) data() map[string]string {
 		d[k] = c.doc(oneOf(c, KeyRoles, KeyUsers, KeyAccounts))
 	}
 	return d
+}
+
+// TestCanonicalCallerAgreesWithAuthenticator compares arn.CanonicalCaller with the
+// authenticator's arn.Canonicalize on generated caller ARNs.
+func TestCanonicalCallerAgreesWithAuthenticator(t *testing.T) {
+	g := newCorpus(*agreementSeed)
+	var inputs []string
+	for _, p := range []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc", "aws-foo", "AWS", ""} {
+		for _, res := range []string{"iam::111122223333:role/Admin", "iam::111122223333:user/ops/bob", "iam::111122223333:root",
+			"sts::111122223333:federated-user/bob", "sts::111122223333:assumed-role/Admin/s", "sts::111122223333:assumed-role/a/b/s",
+			"sts::111122223333:assumed-role/Admin", "iam::111122223333:instance-profile/x", "sts:us-east-1:111122223333:assumed-role/R/s",
+			"iam::1111:user/short", "iam::111122223333:group/g", "s3:::bucket", "iam::111122223333:rootx"} {
+			inputs = append(inputs, "arn:"+p+":"+res)
+		}
+	}
+	for range 3000 {
+		kind := oneOf(g, "role", "user")
+		a := g.arn(kind)
+		if g.chance(0.3) {
+			a = strings.Replace(a, ":iam::", ":sts::", 1)
+			a = strings.Replace(a, ":role/", ":assumed-role/", 1) + "/" + oneOf(g, "s", "i-0123456789abcdef0", "a@b.c", "")
+		}
+		inputs = append(inputs, a)
+	}
+	mismatches := 0
+	for _, in := range inputs {
+		ours, ourErr := iamarn.CanonicalCaller(in)
+		_, theirs, theirErr := autharn.Canonicalize(in)
+		if (ourErr != nil) != (theirErr != nil) || (ourErr == nil && ours != theirs) {
+			mismatches++
+			if mismatches <= 8 {
+				t.Errorf("iamarn.CanonicalCaller(%q) = %q, %v; authenticator: %q, %v", in, ours, ourErr, theirs, theirErr)
+			}
+		}
+	}
+	t.Logf("%d caller ARNs, %d disagree with arn.Canonicalize", len(inputs), mismatches)
+	if mismatches > 0 {
+		t.Errorf("%d of %d caller ARNs disagree with the authenticator", mismatches, len(inputs))
+	}
 }

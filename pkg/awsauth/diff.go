@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 // Change types.
@@ -84,7 +86,7 @@ func (v variants) last() *Mapping { return v[len(v)-1] }
 func (v variants) signatures() []string {
 	out := make([]string, len(v))
 	for i, m := range v {
-		out[i] = FoldKey(m.ARN) + "|" + m.Username + "|" + strings.Join(sortedSet(m.Groups), ",")
+		out[i] = iamarn.FoldKey(m.ARN) + "|" + m.Username + "|" + strings.Join(sortedSet(m.Groups), ",")
 	}
 	slices.Sort(out)
 	return out
@@ -107,7 +109,7 @@ func effective(s *Store, shadowed *[]Mapping) map[string]variants {
 	out := map[string]variants{}
 	for i := range s.Mappings {
 		m := &s.Mappings[i]
-		key := m.Kind + "|" + FoldKey(m.ARN)
+		key := m.Kind + "|" + iamarn.FoldKey(m.ARN)
 		if m.Kind == KindAccount {
 			key = m.MatchKey()
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 // Edit operations.
@@ -99,7 +101,7 @@ func applyEdit(res *EditResult, e Edit) error {
 				return err
 			}
 		}
-		if twelveDigits.MatchString(e.ARN) {
+		if iamarn.IsAccountID(e.ARN) {
 			n, err := removeAccount(res, e.ARN)
 			if err != nil {
 				return err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 // Caller is who is making an edit, as the API server sees them.
@@ -85,7 +87,7 @@ func Guard(in GuardInput) *GuardReport {
 	}
 
 	if in.Caller != nil && in.Caller.ARN != "" {
-		canonical, err := CanonicalCallerARN(in.Caller.ARN)
+		canonical, err := iamarn.CanonicalCaller(in.Caller.ARN)
 		if err != nil {
 			r.Notes = append(r.Notes, fmt.Sprintf("the caller's ARN %s cannot be canonicalized (%v): the caller check does not apply", in.Caller.ARN, err))
 		} else {

@@ -16,6 +16,8 @@ import (
 
 	yamlv2 "gopkg.in/yaml.v2"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 // The data keys the authenticator reads, case-sensitively.
@@ -56,13 +58,7 @@ type SSO struct {
 	Partition         string `json:"partition,omitempty"`
 }
 
-// Partitions the authenticator accepts (pkg/endpoints.PARTITIONS).
-func Partitions() []string {
-	return []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
-}
-
 var (
-	accountIDPattern     = regexp.MustCompile(`^[0-9]{12}$`)
 	permissionSetPattern = regexp.MustCompile(`^[\w+=,.@-]{1,32}$`)
 )
 
@@ -75,13 +71,13 @@ func (m *RoleMapping) validate() string {
 		return "only one of rolearn or SSO can be supplied"
 	}
 	if m.SSO != nil {
-		if !accountIDPattern.MatchString(m.SSO.AccountID) {
+		if !iamarn.IsAccountID(m.SSO.AccountID) {
 			return fmt.Sprintf("AccountID '%s' is not a valid AWS Account ID", m.SSO.AccountID)
 		}
 		if !permissionSetPattern.MatchString(m.SSO.PermissionSetName) {
 			return fmt.Sprintf("PermissionSetName '%s' is not a valid AWS SSO PermissionSet Name", m.SSO.PermissionSetName)
 		}
-		if m.SSO.Partition != "" && !slices.Contains(Partitions(), m.SSO.Partition) {
+		if m.SSO.Partition != "" && !slices.Contains(iamarn.Partitions(), m.SSO.Partition) {
 			return fmt.Sprintf("partition '%s' is not a valid AWS partition", m.SSO.Partition)
 		}
 	}

@@ -4,7 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"unicode"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 // Mapping kinds.
@@ -64,24 +65,6 @@ func (m *Mapping) Templated() bool {
 	return false
 }
 
-// FoldKey returns a key equal for two strings exactly when strings.EqualFold (how the
-// authenticator compares ARNs) says they are equal: every rune is replaced by the
-// smallest rune of its Unicode simple-folding orbit (so K, k and the Kelvin sign, or s
-// and the long s, give the same key).
-func FoldKey(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		min := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < min {
-				min = f
-			}
-		}
-		b.WriteRune(min)
-	}
-	return b.String()
-}
-
 // Store is the authenticator's view: every entry it kept, with its status.
 type Store struct {
 	Mappings []Mapping
@@ -111,7 +94,7 @@ func NewStore(p *Parsed) *Store {
 			continue
 		}
 		if s.Mappings[i].SSO == nil {
-			fk := FoldKey(s.Mappings[i].ARN)
+			fk := iamarn.FoldKey(s.Mappings[i].ARN)
 			if roleFolds[fk] == nil {
 				roleFolds[fk] = map[string]bool{}
 			}
@@ -122,7 +105,7 @@ func NewStore(p *Parsed) *Store {
 	// (role/ops and role/op\u017f) both match: the authenticator picks one at random.
 	for i := range s.Mappings {
 		m := &s.Mappings[i]
-		if m.Status == StatusActive && m.SSO == nil && len(roleFolds[FoldKey(m.ARN)]) > 1 {
+		if m.Status == StatusActive && m.SSO == nil && len(roleFolds[iamarn.FoldKey(m.ARN)]) > 1 {
 			m.Status = StatusAmbiguous
 		}
 	}
@@ -132,7 +115,7 @@ func NewStore(p *Parsed) *Store {
 	for i := range p.Users {
 		u := &p.Users[i]
 		lastUser[u.UserARN] = len(s.Mappings)
-		lower := FoldKey(u.UserARN)
+		lower := iamarn.FoldKey(u.UserARN)
 		if variants[lower] == nil {
 			variants[lower] = map[string]bool{}
 		}
@@ -144,9 +127,9 @@ func NewStore(p *Parsed) *Store {
 		switch {
 		case lastUser[m.ARN] != i:
 			m.Status = StatusShadowed
-		case roleFolds[FoldKey(m.ARN)] != nil:
+		case roleFolds[iamarn.FoldKey(m.ARN)] != nil:
 			m.Status = StatusDead
-		case len(variants[FoldKey(m.ARN)]) > 1:
+		case len(variants[iamarn.FoldKey(m.ARN)]) > 1:
 			m.Status = StatusAmbiguous
 		}
 	}
@@ -216,7 +199,7 @@ func (s *Store) Resolve(canonicalARN string) Resolution {
 	if match != nil {
 		return Resolution{Mapping: match, Username: match.Username, Groups: match.Groups, Ambiguous: ambiguous}
 	}
-	a := ParseARN(canonicalARN)
+	a := iamarn.Parse(canonicalARN)
 	for i := range s.Mappings {
 		m := &s.Mappings[i]
 		if m.Kind == KindAccount && m.ARN == a.Account && a.Account != "" {

@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/config"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/mapper/configmap"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 const storeRoles = `- rolearn: arn:aws:iam::111122223333:role/Admin
@@ -148,7 +150,7 @@ func TestResolve(t *testing.T) {
 	}
 	// A session of a role written with its path never matches the entry (§4).
 	ps := NewStore(Parse(map[string]string{KeyRoles: "- rolearn: arn:aws:iam::111122223333:role/teams/Dev\n  username: dev\n"}))
-	canonical, err := CanonicalCallerARN("arn:aws:sts::111122223333:assumed-role/Dev/alice")
+	canonical, err := iamarn.CanonicalCaller("arn:aws:sts::111122223333:assumed-role/Dev/alice")
 	if err != nil || ps.Resolve(canonical).Mapping != nil {
 		t.Errorf("a session of role/teams/Dev (%s, %v) resolves to %+v", canonical, err, ps.Resolve(canonical))
 	}
@@ -260,7 +262,7 @@ func TestResolveAgreesWithAuthenticator(t *testing.T) {
 		for _, m := range s.Mappings {
 			if m.Kind == KindAccount {
 				// STS only ever gives 12-digit accounts.
-				if twelveDigits.MatchString(m.ARN) {
+				if iamarn.IsAccountID(m.ARN) {
 					arns = append(arns, "arn:aws:iam::"+m.ARN+":role/Unmapped")
 				}
 				continue

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 
 	"gopkg.in/yaml.v3"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -124,7 +126,7 @@ type Options struct {
 
 // Groups and users with a meaning on EKS.
 const (
-	GroupMasters       = "system:masters"
+	GroupMasters       = rbac.SuperuserGroup
 	GroupNodes         = "system:nodes"
 	GroupBootstrappers = "system:bootstrappers"
 	GroupNodeProxier   = "system:node-proxier"
@@ -132,8 +134,6 @@ const (
 )
 
 var (
-	tokenPattern  = regexp.MustCompile(`\{\{[^{}]*\}\}`)
-	knownTokens   = []string{"{{AccountID}}", "{{SessionName}}", "{{SessionNameRaw}}", "{{EC2PrivateDNSName}}", "{{AccessKeyID}}"}
 	dataKeyChars  = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
 	yamlLineError = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
 	unquotedTmpl  = regexp.MustCompile(`^\s*(?:-\s+)?[A-Za-z_]+\s*:\s+\{\{`)
@@ -616,15 +616,15 @@ func (v *validator) entryARN(e *entry) {
 		return // an SSO entry
 	}
 	loc := v.loc(e, e.arnField)
-	a := ParseARN(e.arn)
+	a := iamarn.Parse(e.arn)
 	switch {
-	case a.Kind == ARNAssumedRole || a.Kind == ARNFederatedUser || a.Kind == ARNInstanceProfile:
+	case a.Kind == iamarn.AssumedRole || a.Kind == iamarn.FederatedUser || a.Kind == iamarn.InstanceProfile:
 		hint := ""
-		if a.Kind == ARNAssumedRole {
-			if role, err := CanonicalCallerARN(e.arn); err == nil {
+		if a.Kind == iamarn.AssumedRole {
+			if role, err := iamarn.CanonicalCaller(e.arn); err == nil {
 				hint = "map the role instead: " + role
 			}
-		} else if a.Kind == ARNInstanceProfile {
+		} else if a.Kind == iamarn.InstanceProfile {
 			hint = "map the instance profile's role (arn:" + a.Partition + ":iam::" + a.Account + ":role/<name>)"
 		}
 		v.add("AA16", "session-arn", Error, loc, e.arn, fmt.Sprintf("%s is an %s ARN: the authenticator compares canonical role and user ARNs, so it never matches", e.arn, a.Kind), hint)
@@ -633,17 +633,17 @@ func (v *validator) entryARN(e *entry) {
 		v.add("AA15", "malformed-arn", Error, loc, e.arn, fmt.Sprintf("%q %s: the authenticator stores it, but no IAM principal has this ARN", e.arn, a.Malformed), "")
 		return
 	}
-	if a.Kind == ARNRole && a.Path != "" {
+	if a.Kind == iamarn.Role && a.Path != "" {
 		hint := "map " + a.PathStripped()
 		if strings.HasPrefix(a.Name, "AWSReservedSSO_") {
 			hint = "IAM Identity Center roles are mapped without their path: " + a.PathStripped()
 		}
 		v.add("AA17", "role-path", Error, loc, e.arn, fmt.Sprintf("role ARN %s has the path %s: a session's canonical ARN has no path, so it never matches", e.arn, a.Path), hint)
 	}
-	if e.key == KeyUsers && a.Kind == ARNRole {
+	if e.key == KeyUsers && a.Kind == iamarn.Role {
 		v.add("AA18", "role-in-mapusers", Warn, loc, e.arn, "a role ARN in mapUsers works (the lists are not type-checked) but belongs in mapRoles", "move it to mapRoles")
 	}
-	if e.key == KeyRoles && (a.Kind == ARNUser || a.Kind == ARNRoot) {
+	if e.key == KeyRoles && (a.Kind == iamarn.User || a.Kind == iamarn.Root) {
 		v.add("AA18", "user-in-maproles", Warn, loc, e.arn, fmt.Sprintf("a %s ARN in mapRoles works (the lists are not type-checked) but belongs in mapUsers", a.Kind), "move it to mapUsers")
 	}
 	account, partition := v.clusterAccount()
@@ -665,7 +665,7 @@ func (v *validator) clusterAccount() (string, string) {
 		if !slices.Contains(r.Groups, GroupNodes) {
 			continue
 		}
-		a := ParseARN(r.RoleARN)
+		a := iamarn.Parse(r.RoleARN)
 		if a.Malformed != "" {
 			continue
 		}
@@ -683,17 +683,17 @@ func (v *validator) entryIdentity(e *entry) {
 	gloc := v.loc(e, "groups")
 	isNode := slices.Contains(e.groups, GroupNodes)
 	isFargate := isNode && slices.Contains(e.groups, GroupNodeProxier)
-	isHybrid := isNode && strings.Contains(strings.ToLower(ParseARN(e.arn).Name), "hybrid")
+	isHybrid := isNode && strings.Contains(strings.ToLower(iamarn.Parse(e.arn).Name), "hybrid")
 
 	for i, s := range append([]string{e.username}, e.groups...) {
 		loc := uloc
 		if i > 0 {
 			loc = gloc
 		}
-		for _, t := range tokenPattern.FindAllString(s, -1) {
-			if !slices.Contains(knownTokens, t) {
+		for _, t := range tokenStrings(s) {
+			if !slices.Contains(iamarn.KnownTokens(), t) {
 				v.add("AA23", "unknown-template", Warn, loc, e.arn, fmt.Sprintf("%s is not a template the authenticator knows: it is passed through literally", t),
-					"the templates are "+strings.Join(knownTokens, ", ")+" (exact spelling, no spaces)")
+					"the templates are "+strings.Join(iamarn.KnownTokens(), ", ")+" (exact spelling, no spaces)")
 			}
 		}
 		if strings.Count(s, "{{") != strings.Count(s, "}}") {
@@ -715,7 +715,7 @@ func (v *validator) entryIdentity(e *entry) {
 		v.add("AA25", "no-identity", Warn, gloc, e.arn, "no username and no groups: RBAC cannot grant this principal anything but what system:authenticated has", "")
 	}
 	for _, s := range append([]string{e.username}, e.groups...) {
-		if r, ok := oddRune(s); ok {
+		if r, ok := iamarn.OddRune(s); ok {
 			v.add("AA26", "odd-character", Warn, uloc, e.arn, fmt.Sprintf("%q contains %U, invisible or easily confused with another character", s, r), "")
 		}
 	}
@@ -727,7 +727,7 @@ func (v *validator) entryIdentity(e *entry) {
 	if !isNode && (e.username == "{{SessionName}}" || e.username == "{{SessionNameRaw}}") {
 		v.add("AA27", "caller-chosen-username", Warn, uloc, e.arn,
 			"the username is the session name alone, which whoever assumes the role chooses: RBAC User bindings cannot tell these callers apart",
-			"prefix it with a fixed name, such as "+ParseARN(e.arn).Name+":{{SessionName}}")
+			"prefix it with a fixed name, such as "+iamarn.Parse(e.arn).Name+":{{SessionName}}")
 	}
 	if strings.HasPrefix(e.username, "system:") && !(strings.HasPrefix(e.username, "system:node:{{") && strings.HasSuffix(e.username, "}}")) {
 		v.add("AA28", "system-username", Warn, uloc, e.arn, fmt.Sprintf("username %q uses the reserved system: prefix", e.username), "")
@@ -808,7 +808,7 @@ func (v *validator) duplicates() {
 	// Grouped as the authenticator compares them: strings.EqualFold.
 	byLower := map[string][]int{}
 	for i, u := range p.Users {
-		byLower[FoldKey(u.UserARN)] = append(byLower[FoldKey(u.UserARN)], i)
+		byLower[iamarn.FoldKey(u.UserARN)] = append(byLower[iamarn.FoldKey(u.UserARN)], i)
 	}
 	for _, idxs := range sortedGroups(byLower) {
 		if len(idxs) < 2 {
@@ -897,7 +897,7 @@ func (v *validator) accounts() {
 			loc.Line, loc.Column = n.Line, n.Column
 			quoted = n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 		}
-		if !twelveDigits.MatchString(acct) {
+		if !iamarn.IsAccountID(acct) {
 			v.add("AA32", "invalid-account", Error, loc, "", fmt.Sprintf("account %q is not exactly 12 digits: it is accepted but never matches", acct), "")
 		} else if !quoted {
 			v.add("AA32", "unquoted-account", Warn, loc, "", fmt.Sprintf("account %s is not quoted: the authenticator keeps its leading zeros, but YAML 1.2 and JSON tools read a number", acct), fmt.Sprintf("write it as \"%s\"", acct))
@@ -935,6 +935,15 @@ func NewErrors(before, after []Finding) []Finding {
 			continue
 		}
 		out = append(out, f)
+	}
+	return out
+}
+
+// tokenStrings are the template tokens in s.
+func tokenStrings(s string) []string {
+	var out []string
+	for _, l := range iamarn.TemplateTokens(s) {
+		out = append(out, s[l[0]:l[1]])
 	}
 	return out
 }

@@ -3,7 +3,7 @@ package cmd
 import (
 	"github.com/spf13/pflag"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
 
@@ -35,7 +35,7 @@ type arnFlag struct{ p *string }
 func (f arnFlag) String() string { return *f.p }
 func (f arnFlag) Type() string   { return "ARN" }
 func (f arnFlag) Set(s string) error {
-	if _, err := awsauth.CanonicalCallerARN(s); err != nil {
+	if _, err := iamarn.CanonicalCaller(s); err != nil {
 		return err
 	}
 	*f.p = s

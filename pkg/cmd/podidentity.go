@@ -17,8 +17,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/podidentity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
@@ -161,8 +161,8 @@ func (o *PodIdentityOptions) Validate() error {
 		return err
 	}
 	if o.RoleARN != "" {
-		a := awsauth.ParseARN(o.RoleARN)
-		if a.Kind != awsauth.ARNRole {
+		a := iamarn.Parse(o.RoleARN)
+		if a.Kind != iamarn.Role {
 			return cmdutil.UsageErrorf("--role %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/identity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
@@ -61,11 +61,11 @@ func iamCell(arns []string, wide bool) string {
 }
 
 func shortARN(arn string) string {
-	a := awsauth.ParseARN(arn)
+	a := iamarn.Parse(arn)
 	switch {
 	case strings.HasSuffix(arn, ":*"):
 		return "account/" + a.Account
-	case a.Kind == awsauth.ARNRole || a.Kind == awsauth.ARNUser:
+	case a.Kind == iamarn.Role || a.Kind == iamarn.User:
 		return a.Kind + "/" + a.Name
 	}
 	return arn

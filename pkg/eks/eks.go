@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 // Authentication modes (DescribeCluster: cluster.accessConfig.authenticationMode).
@@ -188,14 +188,14 @@ func Owner(m *ManagedRoles, arn string) string {
 	if m == nil {
 		return ""
 	}
-	k := MatchKey(arn)
+	k := iamarn.Key(arn)
 	for _, n := range m.NodeGroups {
-		if MatchKey(n.RoleARN) == k {
+		if iamarn.Key(n.RoleARN) == k {
 			return "managed node group " + n.Name
 		}
 	}
 	for _, f := range m.FargateProfiles {
-		if MatchKey(f.RoleARN) == k {
+		if iamarn.Key(f.RoleARN) == k {
 			return "Fargate profile " + f.Name
 		}
 	}
@@ -216,8 +216,8 @@ func DefaultUsername(e *AccessEntry) string {
 	case TypeFargateLinux, TypeHybridLinux, TypeHyperPod:
 		return "system:node:{{SessionName}}"
 	}
-	a := awsauth.ParseARN(e.PrincipalARN)
-	if a.Kind == awsauth.ARNRole {
+	a := iamarn.Parse(e.PrincipalARN)
+	if a.Kind == iamarn.Role {
 		return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/{{SessionName}}", a.Partition, a.Account, a.Name)
 	}
 	return e.PrincipalARN
@@ -261,24 +261,4 @@ func Groups(e *AccessEntry) []string {
 		}
 	}
 	return out
-}
-
-// MatchKey is how an access entry and an aws-auth mapping are matched to the same
-// principal, and a caller's canonical ARN to either. Two ARNs get the same key exactly
-// when the authenticator would take them for the same principal (AWS-AUTH.md §4, §5):
-//
-//   - case is folded as strings.EqualFold folds it (Unicode simple folding, so the key
-//     is awsauth.FoldKey's, not a lower-cased ARN);
-//   - a role's path is removed: a session carries only the role name, so its canonical
-//     ARN has no path, and access entries may name the role with its path;
-//   - a user's path is kept: the caller's canonical ARN of a user is the user ARN with
-//     its path, and an aws-auth mapUsers entry without the path never matches it.
-//
-// Anything else (root, STS, malformed ARNs) is keyed by the whole ARN, case-folded.
-func MatchKey(arn string) string {
-	a := awsauth.ParseARN(arn)
-	if a.Malformed == "" && a.Kind == awsauth.ARNRole {
-		return awsauth.FoldKey(a.PathStripped())
-	}
-	return awsauth.FoldKey(arn)
 }

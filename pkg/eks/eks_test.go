@@ -10,6 +10,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 )
 
@@ -183,7 +184,7 @@ func TestMatchKey(t *testing.T) {
 		for _, a := range group {
 			for _, b := range group {
 				pairs++
-				if eks.MatchKey(a) != eks.MatchKey(b) {
+				if iamarn.Key(a) != iamarn.Key(b) {
 					t.Errorf("MatchKey(%q) != MatchKey(%q)", a, b)
 				}
 			}
@@ -191,7 +192,7 @@ func TestMatchKey(t *testing.T) {
 	}
 	for _, p := range different {
 		pairs++
-		if eks.MatchKey(p[0]) == eks.MatchKey(p[1]) {
+		if iamarn.Key(p[0]) == iamarn.Key(p[1]) {
 			t.Errorf("MatchKey(%q) == MatchKey(%q)", p[0], p[1])
 		}
 	}
@@ -200,7 +201,7 @@ func TestMatchKey(t *testing.T) {
 		for j := range same {
 			if i != j {
 				pairs++
-				if eks.MatchKey(same[i][0]) == eks.MatchKey(same[j][0]) {
+				if iamarn.Key(same[i][0]) == iamarn.Key(same[j][0]) {
 					t.Errorf("MatchKey(%q) == MatchKey(%q)", same[i][0], same[j][0])
 				}
 			}

@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 )
 
@@ -230,7 +230,7 @@ func (a *auditor) serviceAccounts() {
 			a.defaults[sa.Namespace] = sa
 		}
 		if sa.RoleARN != "" {
-			if arn := awsauth.ParseARN(sa.RoleARN); arn.Malformed != "" || arn.Kind != awsauth.ARNRole {
+			if arn := iamarn.Parse(sa.RoleARN); arn.Malformed != "" || arn.Kind != iamarn.Role {
 				why := arn.Malformed
 				if why == "" {
 					why = "is not an IAM role ARN"

@@ -15,6 +15,7 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 )
 
@@ -105,13 +106,11 @@ func (p *Principal) RenderedForm(user string) bool {
 	return templateRegexp(p.Username).MatchString(user)
 }
 
-var tokenRE = regexp.MustCompile(`\{\{[A-Za-z0-9]+\}\}`)
-
 func templateRegexp(tmpl string) *regexp.Regexp {
 	var b strings.Builder
 	b.WriteString("^")
 	last := 0
-	for _, loc := range tokenRE.FindAllStringIndex(tmpl, -1) {
+	for _, loc := range iamarn.RenderedTokens(tmpl) {
 		b.WriteString(regexp.QuoteMeta(tmpl[last:loc[0]]))
 		b.WriteString(".+")
 		last = loc[1]
@@ -126,7 +125,7 @@ func templateRegexp(tmpl string) *regexp.Regexp {
 // as its own ARN, so a User binding of that ARN reaches it, unless a role or user
 // mapping takes it first.
 func AccountPrincipalFor(s *awsauth.Store, user string) (Principal, bool) {
-	a := awsauth.ParseARN(user)
+	a := iamarn.Parse(user)
 	if a.Malformed != "" || a.Account == "" {
 		return Principal{}, false
 	}
@@ -160,7 +159,7 @@ const (
 	TypeCreator = "creator"
 	// MastersGroup is the group the creator is made a member of, which the API server
 	// allows everything.
-	MastersGroup = "system:masters"
+	MastersGroup = rbac.SuperuserGroup
 )
 
 // creatorAdmin is what the sources say of the creator's admin access.
@@ -180,7 +179,7 @@ func (s Sources) creatorKey() string {
 	if err != nil {
 		return ""
 	}
-	return eks.MatchKey(c)
+	return iamarn.Key(c)
 }
 
 // creatorPrincipal is the creator's implicit admin, when the mode gives it one: the
@@ -195,7 +194,7 @@ func (s Sources) creatorPrincipal() (Principal, bool) {
 	if s.CreatorARN != "" {
 		if c, err := canonicalPrincipal(s.CreatorARN); err == nil {
 			p.ARN = c
-			p.Type = awsauth.ParseARN(c).Kind
+			p.Type = iamarn.Parse(c).Kind
 		}
 	}
 	return p, true
@@ -219,9 +218,9 @@ func All(src Sources) []Principal {
 	var out []Principal
 	if src.Access != nil {
 		for _, e := range src.Access.Entries {
-			entryKeys[eks.MatchKey(e.PrincipalARN)] = true
-			kind := awsauth.ParseARN(e.PrincipalARN).Kind
-			if kind != awsauth.ARNUser {
+			entryKeys[iamarn.Key(e.PrincipalARN)] = true
+			kind := iamarn.Parse(e.PrincipalARN).Kind
+			if kind != iamarn.User {
 				kind = awsauth.KindRole
 			}
 			p := Principal{ARN: e.PrincipalARN, Type: kind, Source: "access entry (" + e.Type + ")", Username: eks.Username(&e),
@@ -237,7 +236,7 @@ func All(src Sources) []Principal {
 			switch {
 			case mode == eks.ModeAPI:
 				p.Status = StatusIgnored
-			case mode == eks.ModeAPIAndConfigMap && p.Type != awsauth.KindAccount && entryKeys[eks.MatchKey(p.ARN)]:
+			case mode == eks.ModeAPIAndConfigMap && p.Type != awsauth.KindAccount && entryKeys[iamarn.Key(p.ARN)]:
 				p.Status = StatusShadowed
 			}
 			out = append(out, p)
@@ -294,11 +293,11 @@ func (r *Resolved) NotMappedReason() string {
 // canonicalPrincipal is the ARN the authenticator matches for arn: a session
 // becomes its role, and a role loses its path (AWS-AUTH.md §4).
 func canonicalPrincipal(arn string) (string, error) {
-	canonical, err := awsauth.CanonicalCallerARN(arn)
+	canonical, err := iamarn.CanonicalCaller(arn)
 	if err != nil {
 		return "", err
 	}
-	if a := awsauth.ParseARN(canonical); a.Kind == awsauth.ARNRole && a.Malformed == "" && a.Path != "" {
+	if a := iamarn.Parse(canonical); a.Kind == iamarn.Role && a.Malformed == "" && a.Path != "" {
 		canonical = a.PathStripped()
 	}
 	return canonical, nil
@@ -320,14 +319,14 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 	// The creator's implicit admin (CONFIG_MAP mode) comes first. Which identity EKS
 	// gives the creator when aws-auth maps it too is not documented: it is answered as
 	// the admin, the more powerful of the two, and the mapping is listed as another.
-	isCreator := src.creatorKey() != "" && src.creatorKey() == eks.MatchKey(canonical)
+	isCreator := src.creatorKey() != "" && src.creatorKey() == iamarn.Key(canonical)
 	if p, ok := src.creatorPrincipal(); ok && isCreator {
 		candidates = append(candidates, p)
 		r.ClusterCreator = "yes"
 	}
 	if src.Access != nil {
 		for _, p := range All(Sources{Access: src.Access}) {
-			if eks.MatchKey(p.ARN) == eks.MatchKey(canonical) {
+			if iamarn.Key(p.ARN) == iamarn.Key(canonical) {
 				candidates = append(candidates, p)
 			}
 		}
@@ -394,14 +393,14 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 // render to "". For a role ARN the session is not known and they stay, as do
 // {{EC2PrivateDNSName}} and {{AccessKeyID}}.
 func render(tmpl, arn string) string {
-	a := awsauth.ParseARN(arn)
+	a := iamarn.Parse(arn)
 	tmpl = strings.ReplaceAll(tmpl, "{{AccountID}}", a.Account)
 	var session string
 	switch a.Kind {
-	case awsauth.ARNAssumedRole:
+	case iamarn.AssumedRole:
 		parts := strings.Split(a.Name, "/")
 		session = parts[len(parts)-1]
-	case awsauth.ARNUser, awsauth.ARNRoot, awsauth.ARNFederatedUser:
+	case iamarn.User, iamarn.Root, iamarn.FederatedUser:
 		session = ""
 	default:
 		return tmpl

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 // Index answers "which principals reach this subject" and "which username templates
@@ -55,7 +56,7 @@ func NewIndex(principals []Principal) *Index {
 		}
 		// "{{" without a token renders to itself: the whole name is its prefix.
 		a, min := affix{prefix: p.Username}, len(p.Username)
-		if locs := tokenRE.FindAllStringIndex(p.Username, -1); len(locs) > 0 {
+		if locs := iamarn.RenderedTokens(p.Username); len(locs) > 0 {
 			a = affix{prefix: p.Username[:locs[0][0]], suffix: p.Username[locs[len(locs)-1][1]:]}
 			for _, l := range locs {
 				min -= l[1] - l[0] - 1 // each token renders to at least one character

@@ -14,6 +14,8 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 )
 
 // Actions of a planned entry.
@@ -73,12 +75,10 @@ type (
 const ClusterAdminPolicyARN = eks.PolicyARNPrefix + "AmazonEKSClusterAdminPolicy"
 
 // MastersGroup is the group that bypasses RBAC, which an access entry cannot name.
-const MastersGroup = "system:masters"
+const MastersGroup = rbac.SuperuserGroup
 
 // reservedPrefixes may not start an access entry's custom username.
 var reservedPrefixes = []string{"system:", "eks:", "aws:", "amazon:", "iam:"}
-
-var templateToken = regexp.MustCompile(`\{\{[^}]*\}\}`)
 
 // Build plans the migration of the mappings in store. existing are the cluster's
 // access entries, nil when they were not read (then every entry is "create" and the
@@ -89,7 +89,7 @@ func Build(store *awsauth.Store, existing *eks.Snapshot) *Plan {
 	if existing != nil {
 		p.Mode = existing.Cluster.AuthenticationMode
 		for i := range existing.Entries {
-			byKey[eks.MatchKey(existing.Entries[i].PrincipalARN)] = &existing.Entries[i]
+			byKey[iamarn.Key(existing.Entries[i].PrincipalARN)] = &existing.Entries[i]
 		}
 	}
 	if store == nil {
@@ -121,7 +121,7 @@ func Build(store *awsauth.Store, existing *eks.Snapshot) *Plan {
 			continue
 		}
 		e.Action = ActionCreate
-		if cur, ok := byKey[eks.MatchKey(e.PrincipalARN)]; ok {
+		if cur, ok := byKey[iamarn.Key(e.PrincipalARN)]; ok {
 			e.Action = ActionExists
 			if diff := differences(cur, &e.AccessEntry); len(diff) > 0 {
 				e.Action = ActionDiffers
@@ -187,15 +187,15 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 	case m.SSO != nil:
 		return block(BlockedSSO, "an sso entry matches a permission set by pattern; access entries need each role's full ARN: create one for arn:aws:iam::"+m.SSO.AccountID+":role/aws-reserved/sso.amazonaws.com/[REGION/]AWSReservedSSO_"+m.SSO.PermissionSetName+"_SUFFIX")
 	}
-	a := awsauth.ParseARN(m.ARN)
+	a := iamarn.Parse(m.ARN)
 	switch {
 	case a.Malformed != "":
 		return block(BlockedARN, "the ARN "+a.Malformed+": it never matched in aws-auth, and is not a valid access entry principal")
-	case a.Kind != awsauth.ARNRole && a.Kind != awsauth.ARNUser:
+	case a.Kind != iamarn.Role && a.Kind != iamarn.User:
 		return block(BlockedARN, "an ARN of kind "+a.Kind+" never matches in aws-auth, and access entries take only IAM role or user ARNs")
-	case a.Kind == awsauth.ARNRole && strings.HasPrefix(a.Path, "/aws-service-role/"):
+	case a.Kind == iamarn.Role && strings.HasPrefix(a.Path, "/aws-service-role/"):
 		return block(BlockedARN, "service-linked roles cannot have access entries")
-	case a.Kind == awsauth.ARNRole && a.Path != "" && a.Path != "/":
+	case a.Kind == iamarn.Role && a.Path != "" && a.Path != "/":
 		// Only role paths are lost: a session's canonical ARN names the role without
 		// its path, so a mapRoles entry written with one never matches (EKS user
 		// guide, "Create access entries": "ARNs in aws-auth ConfigMap entries can't
@@ -211,7 +211,7 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 	}
 	e := Entry{From: from, AccessEntry: eks.AccessEntry{PrincipalARN: m.ARN, Type: eks.TypeStandard, KubernetesGroups: []string{}, AccessPolicies: []eks.AssociatedPolicy{}}, Changes: []Change{}}
 	if t, ok := nodeType(m); ok {
-		if a.Kind != awsauth.ARNRole {
+		if a.Kind != iamarn.Role {
 			return block(BlockedNodeUser, "a node mapping on an IAM user: node entry types take only roles of the cluster's account")
 		}
 		e.Type = t
@@ -241,7 +241,7 @@ func plan(m awsauth.Mapping, from string) (Entry, *Blocked) {
 		e.Changes = append(e.Changes, Change{Code: ChangeUsernameDefault,
 			Message: "the mapping has no username (the authenticator gives \"\"); the entry gets EKS's default, " + def})
 	}
-	if a.Kind == awsauth.ARNUser && firstSessionToken(m.Username) >= 0 {
+	if a.Kind == iamarn.User && firstSessionToken(m.Username) >= 0 {
 		e.Changes = append(e.Changes, Change{Code: ChangeUserSessionName,
 			Message: "{{SessionName}} and {{SessionNameRaw}} are empty for an IAM user in aws-auth; how EKS renders them for a user entry is not documented: check it"})
 	}
@@ -279,7 +279,7 @@ func checkUsername(m awsauth.Mapping) string {
 			return BlockedReserved + "|" + fmt.Sprintf("username %q starts with %s, which access entries reserve: choose another username and update the bindings that name this user", u, p)
 		}
 	}
-	for _, tok := range templateToken.FindAllString(u, -1) {
+	for _, tok := range templateStrings(u) {
 		if !slices.Contains(sessionTokens, tok) {
 			return BlockedTemplate + "|" + fmt.Sprintf("username %q uses %s; access entries document only {{SessionName}} and {{SessionNameRaw}}: choose a username that keeps the users apart, and update the bindings", u, tok)
 		}
@@ -435,4 +435,13 @@ func quote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// templateStrings are the template tokens in s.
+func templateStrings(s string) []string {
+	var out []string
+	for _, l := range iamarn.TemplateTokens(s) {
+		out = append(out, s[l[0]:l[1]])
+	}
+	return out
 }

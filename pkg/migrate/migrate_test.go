@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/eks"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 )
 
 func storeOf(t *testing.T, mapRoles, mapUsers, mapAccounts string) *awsauth.Store {
@@ -231,7 +232,7 @@ func TestBuildGenerated(t *testing.T) {
 		seen := map[string]bool{}
 		for _, e := range p.Entries {
 			entries++
-			k := eks.MatchKey(e.PrincipalARN)
+			k := iamarn.Key(e.PrincipalARN)
 			if seen[k] {
 				t.Errorf("round %d: two entries for %s", round, e.PrincipalARN)
 			}
