@@ -4,6 +4,8 @@ package source
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,6 +42,8 @@ type CRD struct {
 	Group    string
 	Version  string
 	Resource resources.APIResource
+	// Subresources the served version enables (status, scale), sorted.
+	Subresources []string
 }
 
 // Discovery returns the built-in resource table extended with the input's CRDs and
@@ -214,6 +218,7 @@ func crdFrom(u *unstructured.Unstructured) (CRD, error) {
 		return CRD{}, fmt.Errorf("spec.group, spec.names.plural and spec.names.kind are required")
 	}
 	version := ""
+	var subresources []string
 	for _, v := range versions {
 		m, _ := v.(map[string]any)
 		name, _ := m["name"].(string)
@@ -221,6 +226,8 @@ func crdFrom(u *unstructured.Unstructured) (CRD, error) {
 		storage, _ := m["storage"].(bool)
 		if served && (version == "" || storage) {
 			version = name
+			subs, _ := m["subresources"].(map[string]any)
+			subresources = slices.Sorted(maps.Keys(subs))
 		}
 	}
 	if version == "" {
@@ -229,7 +236,7 @@ func crdFrom(u *unstructured.Unstructured) (CRD, error) {
 	if singular == "" {
 		singular = strings.ToLower(kind)
 	}
-	return CRD{Group: group, Version: version, Resource: resources.APIResource{
+	return CRD{Group: group, Version: version, Subresources: subresources, Resource: resources.APIResource{
 		Name: plural, SingularName: singular, Kind: kind, ShortNames: short, Namespaced: scope != "Cluster",
 	}}, nil
 }

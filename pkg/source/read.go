@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -24,6 +25,7 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/harden"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/resources"
 )
 
 // Input is where a command reads from: a cluster, through kubectl's kubeconfig
@@ -47,6 +49,9 @@ type Clients struct {
 	// Mapper resolves resource types (kubectl's discovery-backed RESTMapper, cached
 	// on disk as kubectl caches it).
 	Mapper meta.RESTMapper
+	// Discovery lists the resource types served (Request.Resources), cached as kubectl
+	// caches it.
+	Discovery discovery.DiscoveryInterface
 	// Loader is the kubeconfig, where an EKS cluster name may be found.
 	Loader clientcmd.ClientConfig
 }
@@ -78,7 +83,11 @@ func Connect(f genericclioptions.RESTClientGetter) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Kube: k, Metadata: md, Mapper: m, Loader: f.ToRawKubeConfigLoader()}, nil
+	d, err := f.ToDiscoveryClient()
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Kube: k, Metadata: md, Mapper: m, Discovery: d, Loader: f.ToRawKubeConfigLoader()}, nil
 }
 
 // ClientQPS and ClientBurst are the client-side rate limit of every client built here.
@@ -116,6 +125,9 @@ type Request struct {
 	// PodIdentity reads the service accounts, pods, workloads and nodes pod-identity
 	// maps, in Namespace ("" for all).
 	PodIdentity *PodIdentityScope
+	// Resources lists the resource types served, with their subresources: live from
+	// discovery, offline the built-in table and the input's CRDs.
+	Resources bool
 }
 
 // PodIdentityScope is the scope of a pod-identity read.
@@ -137,6 +149,8 @@ type Snapshot struct {
 	Harden *harden.Input
 	// PodIdentity holds what pod-identity collected (nil unless asked for).
 	PodIdentity *PodIdentityCollector
+	// Resources are the resource types served (Request.Resources).
+	Resources []resources.Served
 	// Missing names what the input lacks for a full answer (offline only); the
 	// answer is then incomplete and the command exits 2 after printing it.
 	Missing  []string
@@ -189,7 +203,9 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 		wg                       sync.WaitGroup
 		rbacErr, authErr, accErr error
 		hardenErr, podErr        error
+		servedErr                error
 		accessWarning            string
+		servedWarning            string
 	)
 	if scope != nil && req.Harden == nil {
 		wg.Go(func() { s.RBAC, rbacErr = ReadRBAC(ctx, c.Kube.RbacV1(), *scope) })
@@ -212,8 +228,11 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	if req.Access != nil {
 		wg.Go(func() { s.Access, accessWarning, accErr = req.Access.load(ctx, c.Loader, false) })
 	}
+	if req.Resources {
+		wg.Go(func() { s.Resources, servedWarning, servedErr = readServed(c) })
+	}
 	wg.Wait()
-	for _, err := range []error{rbacErr, hardenErr, podErr} {
+	for _, err := range []error{rbacErr, hardenErr, podErr, servedErr} {
 		if err != nil {
 			return nil, err
 		}
@@ -232,6 +251,9 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	}
 	if accessWarning != "" {
 		s.warn("AccessEntriesUnavailable", "%s", accessWarning)
+	}
+	if servedWarning != "" {
+		s.warn("DiscoveryFailed", "%s", servedWarning)
 	}
 	return s, nil
 }
@@ -287,6 +309,11 @@ func readFiles(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	}
 	if col != nil {
 		s.Harden = col.Input(&files.RBAC)
+	}
+	if req.Resources {
+		if s.Resources, err = files.servedOffline(); err != nil {
+			return nil, err
+		}
 	}
 	if req.Access != nil {
 		var warning string
