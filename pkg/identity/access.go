@@ -26,21 +26,16 @@ type AccessQuery struct {
 // for a Request, whether it is allowed and by what. An ARN that is not a principal's
 // is an error.
 func Access(src Sources, ix *rbac.Index, q AccessQuery) (*v1alpha1.AccessReport, error) {
-	resolved, err := Resolve(src, q.ARN)
+	subject, err := ResolveSubject(src, q.ARN)
 	if err != nil {
 		return nil, err
 	}
+	resolved := subject.Resolved
 	r := v1alpha1.NewAccessReport()
 	r.ARN, r.CanonicalARN, r.AuthenticationMode, r.Groups = q.ARN, resolved.CanonicalARN, src.Mode(), resolved.Groups
 	r.ClusterCreator = resolved.ClusterCreator
-	r.Findings = append(r.Findings, CreatorFindings(src)...)
-	if src.Mode() == "" {
-		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "ModeUnknown", Message: "the cluster's authentication mode is unknown (access entries not read): aws-auth is taken as what counts"})
-	}
-	r.Warnings = append(r.Warnings, resolved.Warnings...)
-	if resolved.Ambiguous {
-		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "Ambiguous", Message: "aws-auth maps this ARN in several cases: the authenticator picks one at random"})
-	}
+	r.Findings = append(r.Findings, subject.Findings...)
+	r.Warnings = append(r.Warnings, subject.Warnings...)
 	for i := range resolved.Others {
 		r.Others = append(r.Others, PrincipalReport(&resolved.Others[i]))
 	}
@@ -58,8 +53,7 @@ func Access(src Sources, ix *rbac.Index, q AccessQuery) (*v1alpha1.AccessReport,
 		for _, ap := range resolved.Principal.AccessPolicies {
 			pol := policies[eks.PolicyName(ap.PolicyARN)]
 			if !pol.Modelled {
-				r.Warnings = append(r.Warnings, UnmodelledPolicyWarning(resolved.Principal.ARN, ap.PolicyARN, pol))
-				continue
+				continue // ResolveSubject warned
 			}
 			if !eks.Covers(ap.Scope, q.Namespace, q.AllNamespaces) {
 				continue

@@ -13,6 +13,7 @@ func TestConstructorsHaveNoNullLists(t *testing.T) {
 	reports := map[string]runtime.Object{
 		"WhoCanReport":      NewWhoCanReport(WhoCanQuery{}),
 		"AccessReport":      NewAccessReport(),
+		"CanReport":         NewCanReport(SubjectRef{Kind: "User", Name: "alice"}),
 		"AnonReport":        NewAnonReport("none"),
 		"SAHardenReport":    NewSAHardenReport("none"),
 		"AWSAuthMappings":   NewAWSAuthMappings("x"),

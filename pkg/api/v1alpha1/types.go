@@ -88,6 +88,9 @@ type Subject struct {
 	// IAMPrincipals are the ARNs of the IAM principals that become this subject or a
 	// member of it (see the report's iamPrincipals for how).
 	IAMPrincipals []string `json:"iamPrincipals"`
+	// Escalation (who-can --escalation) is the shortest path by which a subject that
+	// is not allowed the action reaches it; such a subject has no grants.
+	Escalation *EscalationPath `json:"escalation,omitempty"`
 }
 
 // Grant is one binding that allows the request for a subject.
