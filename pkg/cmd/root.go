@@ -46,6 +46,7 @@ Forbidden, or an incomplete view).`,
 	cmd.AddCommand(
 		NewCmdWhoCan(configFlags, streams),
 		NewCmdAccess(configFlags, streams),
+		NewCmdCan(configFlags, streams),
 		NewCmdAccessEntries(configFlags, streams),
 		NewCmdAWSAuth(configFlags, streams),
 		NewCmdSA(configFlags, streams),

@@ -115,6 +115,9 @@ type WhoCanOptions struct {
 	// IAM resolves IAM principals through aws-auth and access entries (--iam, default true).
 	IAM bool
 	EKS eksFlags
+	// Escalation also lists the subjects that reach the action through an escalation
+	// path (--escalation; see whocan_escalation.go).
+	Escalation bool
 
 	// Input is where to read (Complete sets it; tests set fake clients).
 	Input source.Input
@@ -165,6 +168,7 @@ func NewCmdWhoCan(f genericclioptions.RESTClientGetter, streams genericiooptions
 	fl.BoolVar(&o.IAM, "iam", true, "List the IAM principals that reach each subject through the aws-auth ConfigMap (needs get on configmap kube-system/aws-auth) and EKS access entries.")
 	o.EKS.add(fl)
 	o.EKS.addClusterCreator(fl)
+	fl.BoolVar(&o.Escalation, "escalation", false, "Also list the subjects that reach the action through an escalation path (as 'kubectl eksiam can' finds them), marked as such; reads every namespace's RBAC.")
 	_ = cmd.RegisterFlagCompletionFunc("subresource", completeFixed("exec", "log", "attach", "portforward", "proxy", "scale", "status", "eviction", "binding", "token", "approval"))
 	return cmd
 }
@@ -244,9 +248,10 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 			return source.RBACScope{}, err
 		}
 		scope := source.RBACScope{Namespaced: !q.ClusterLevel(), PageSize: o.PageSize}
-		if !q.AllNamespaces {
+		if !q.AllNamespaces && !o.Escalation {
 			scope.Namespace = q.Namespace
 		}
+		scope.Namespaced = scope.Namespaced || o.Escalation
 		return scope, nil
 	}}
 	if o.IAM {
@@ -261,8 +266,12 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 		return err
 	}
 
-	result := rbac.NewIndex(snap.RBAC).WhoCan(*q)
+	ix := rbac.NewIndex(snap.RBAC)
+	result := ix.WhoCan(*q)
 	report := newWhoCanReport(query, &result)
+	if o.Escalation {
+		addEscalation(report, snap, ix, q, &result, o.IAM)
+	}
 	if w := o.unknownVerb(); w != "" {
 		report.Warnings = append([]v1alpha1.Warning{{Reason: "UnknownVerb", Message: w}}, report.Warnings...)
 	}
@@ -436,6 +445,8 @@ func scopeCell(s *v1alpha1.Subject, wide bool) string {
 	switch {
 	case s.Superuser:
 		return "cluster-wide (superuser)"
+	case s.Escalation != nil:
+		return escalationCell(s.Escalation)
 	case s.ClusterWide:
 		return "cluster-wide"
 	case !wide && len(s.Namespaces) > maxScopeNamespaces:

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -216,8 +217,16 @@ const (
 type roleCap struct {
 	trig  *trigger
 	verb  string // the trigger verb the rule allows
-	rule  *rbacv1.PolicyRule
-	names []string // nil: any name
+	names []string
+	// namesKey is names joined, for capKey.
+	namesKey string
+}
+
+// capKey identifies what a capability opens, whatever gives it.
+type capKey struct {
+	trig  *trigger
+	ns    string
+	names string
 }
 
 // capability is a roleCap an identity holds in a scope.
@@ -226,11 +235,18 @@ type capability struct {
 	// ns the grant applies in: "" at cluster level or (for namespaced triggers) in
 	// every namespace.
 	ns string
-	// source in words: "RoleBinding/app/dev -> Role/app/dev", an access policy, or a
-	// gained role.
+	// binding and role give it (base capabilities); for a gained capability, role is
+	// the role bound or rewritten.
+	binding, role *ObjectRef
+	// source, when set, is what gives it instead: an access policy.
 	source string
-	// gain is the index of the gain (in its node) that gave it, -1 for none.
+	// gain is the index of the gain (in gs) that gave it, -1 for none.
 	gain int
+	gs   *gainSet
+}
+
+func (c *capability) key() capKey {
+	return capKey{trig: c.trig, ns: c.ns, names: c.namesKey}
 }
 
 func (c *capability) allowsName(name string) bool {
@@ -254,7 +270,14 @@ func (c *capability) describe() string {
 	if c.names != nil {
 		s += " [" + strings.Join(c.names, ",") + "]"
 	}
-	return s + c.where() + " (" + c.source + ")"
+	source := c.source
+	switch {
+	case c.gain >= 0:
+		source = "gained: " + c.gs.gains[c.gain].leadsTo(c.role)
+	case source == "":
+		source = c.binding.String() + " -> " + c.role.String()
+	}
+	return s + c.where() + " (" + source + ")"
 }
 
 // ruleCaps matches rules against the triggers, names aside.
@@ -274,21 +297,64 @@ func ruleCaps(triggers []trigger, rules []rbacv1.PolicyRule) []roleCap {
 				continue
 			}
 			for _, v := range t.verbs {
-				if verbMatches(rule, v) {
-					out = append(out, roleCap{trig: t, verb: v, rule: rule, names: rule.ResourceNames})
-					break
+				if !verbMatches(rule, v) {
+					continue
 				}
+				rc := roleCap{trig: t, verb: v, names: rule.ResourceNames}
+				switch {
+				case rc.names == nil:
+				case v == "create" && t.sub == "":
+					continue // a create names no object: a rule limited to names never allows it
+				case namesIrrelevant(t.t):
+					rc.names = nil
+				case !namesMatter(t.t):
+					continue
+				}
+				if rc.names != nil {
+					rc.namesKey = "\x00" + strings.Join(rc.names, "\x00")
+				}
+				out = append(out, rc)
+				break
 			}
 		}
 	}
 	return out
 }
 
+// namesIrrelevant: a grant limited to names opens the route all the same (the pods,
+// nodes, workloads or webhook configurations named will do).
+func namesIrrelevant(t trig) bool {
+	switch t {
+	case tRunningPod, tWorkload, tNodeProxy, tWebhook, tCSRApprove:
+		return true
+	}
+	return false
+}
+
+// namesMatter: a grant limited to names opens the route for those names only (the
+// service accounts, users, groups, roles, signers or object named). Any other
+// route needs a grant for every name (secrets: whose token is where is unknown;
+// bindings: updating one cannot change its role).
+func namesMatter(t trig) bool {
+	switch t {
+	case tToken, tImpUser, tImpGroup, tImpSA, tBindRole, tBindCR, tEscRole, tEscCR, tUpdateRole, tUpdateCR, tSigner, tAdminObject:
+		return true
+	}
+	return false
+}
+
 // boundRole is a role bound to a subject, and the scope of the binding.
 type boundRole struct {
 	role *role
 	ns   string // "" for a ClusterRoleBinding
-	ref  ObjectRef
+	ref  *ObjectRef
+}
+
+// unionRole is a role of a set and the capabilities it is the first (in name order)
+// to give.
+type unionRole struct {
+	role ObjectRef
+	caps []*roleCap
 }
 
 // Escalator finds escalation paths over one snapshot: from one identity to what it can
@@ -299,39 +365,64 @@ type Escalator struct {
 	ix       *Index
 	opts     EscalationOptions
 	triggers []trigger
-	// caps of each subject (by index subject number), and the roles bound to it.
-	caps  [][]capability
-	bound [][]boundRole
-	ids   map[Subject]int32
+	// caps of each subject (by index subject number), the kinds among them (a bit per
+	// trig), the roles bound to it, and the edges its caps alone open.
+	caps      [][]capability
+	kinds     []uint64
+	bound     [][]boundRole
+	subjEdges [][]edge
+	subjDone  []bool
+	ids       map[Subject]int32
 	// every role of the snapshot, bound or not, for the bind route.
-	clusterRoles []rbacv1.ClusterRole
+	clusterRoles map[string]*rbacv1.ClusterRole
+	crNames      []string
 	roles        map[string][]*rbacv1.Role
 	capsOf       map[*rbacv1.PolicyRule][]roleCap // by the first rule of a role
-	sasIn        map[string][]Subject             // named service accounts by namespace
+	crUnion      []unionRole
+	crUnions     map[string][]unionRole // by names
+	roleUnion    map[string][]unionRole
+	sasIn        map[string][]Subject // named service accounts by namespace
 	namespaces   []string
 	users        []Subject
 	groups       []Subject
 	// star is the rule a rewritten role gets: every verb on everything.
 	star []rbacv1.PolicyRule
+	// gainsMemo: the gains of an identity by the subjects that give them.
+	gainsMemo map[string]*gainSet
 
-	g *graph
+	// target is the who-can question the graph was built for (Reaching), nil for From.
+	target *Query
+	g      *graph
 }
+
+func bit(t trig) uint64 { return 1 << t }
+
+// gainKinds are the capabilities gains come from.
+const gainKinds = 1<<tCreateRB | 1<<tCreateCRB | 1<<tBindRole | 1<<tBindCR | 1<<tEscRole | 1<<tEscCR |
+	1<<tCreateRole | 1<<tCreateCR | 1<<tUpdateRole | 1<<tUpdateCR
 
 // NewEscalator prepares s (indexed as ix) for escalation questions.
 func NewEscalator(s *Snapshot, ix *Index, opts EscalationOptions) *Escalator {
 	e := &Escalator{ix: ix, opts: opts, triggers: staticTriggers(), ids: map[Subject]int32{},
-		clusterRoles: s.ClusterRoles, roles: map[string][]*rbacv1.Role{}, capsOf: map[*rbacv1.PolicyRule][]roleCap{},
-		sasIn: map[string][]Subject{}}
+		clusterRoles: map[string]*rbacv1.ClusterRole{}, roles: map[string][]*rbacv1.Role{}, capsOf: map[*rbacv1.PolicyRule][]roleCap{},
+		roleUnion: map[string][]unionRole{}, crUnions: map[string][]unionRole{}, sasIn: map[string][]Subject{}, gainsMemo: map[string]*gainSet{},
+		star: []rbacv1.PolicyRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}}
 	for i, o := range opts.AdminObjects {
 		e.triggers = append(e.triggers, trigger{t: tAdminObject, verbs: o.Verbs, group: o.Group, resource: o.Resource, cluster: o.Namespace == "", obj: i})
 	}
-	e.star = []rbacv1.PolicyRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}
+	for i := range s.ClusterRoles {
+		cr := &s.ClusterRoles[i]
+		e.clusterRoles[cr.Name] = cr
+		e.crNames = append(e.crNames, cr.Name)
+	}
+	slices.Sort(e.crNames)
 	for i := range s.Roles {
 		r := &s.Roles[i]
 		e.roles[r.Namespace] = append(e.roles[r.Namespace], r)
 	}
-	e.caps = make([][]capability, len(ix.subjects))
-	e.bound = make([][]boundRole, len(ix.subjects))
+	n := len(ix.subjects)
+	e.caps, e.kinds, e.bound = make([][]capability, n), make([]uint64, n), make([][]boundRole, n)
+	e.subjEdges, e.subjDone = make([][]edge, n), make([]bool, n)
 	for i, sub := range ix.subjects {
 		e.ids[sub] = int32(i)
 		switch sub.Kind {
@@ -348,19 +439,16 @@ func NewEscalator(s *Snapshot, ix *Index, opts EscalationOptions) *Escalator {
 	e.namespaces = ix.Namespaces()
 	add := func(r *role, b *binding, ns string) {
 		for _, s := range b.subjects {
-			e.bound[s.id] = append(e.bound[s.id], boundRole{role: r, ns: ns, ref: b.ref})
+			e.bound[s.id] = append(e.bound[s.id], boundRole{role: r, ns: ns, ref: &b.ref})
 		}
 		caps := e.roleCaps(r.rules)
-		if len(caps) == 0 {
-			return
-		}
-		source := b.ref.String() + " -> " + r.ref.String()
 		for i := range caps {
 			if caps[i].trig.cluster && ns != "" {
 				continue
 			}
 			for _, s := range b.subjects {
-				e.caps[s.id] = append(e.caps[s.id], capability{roleCap: &caps[i], ns: ns, source: source, gain: -1})
+				e.caps[s.id] = append(e.caps[s.id], capability{roleCap: &caps[i], ns: ns, binding: &b.ref, role: &r.ref, gain: -1})
+				e.kinds[s.id] |= bit(caps[i].trig.t)
 			}
 		}
 	}
@@ -398,6 +486,80 @@ func (e *Escalator) roleCaps(rules []rbacv1.PolicyRule) []roleCap {
 	return c
 }
 
+// union is what a set of roles gives: each capability once, with the first role
+// (in name order) that gives it.
+func (e *Escalator) union(refs []ObjectRef, rules [][]rbacv1.PolicyRule) []unionRole {
+	out := []unionRole{}
+	seen := map[capKey]bool{}
+	for i := range refs {
+		caps := e.roleCaps(rules[i])
+		var novel []*roleCap
+		for j := range caps {
+			c := capability{roleCap: &caps[j]}
+			if k := c.key(); !seen[k] {
+				seen[k] = true
+				novel = append(novel, &caps[j])
+			}
+		}
+		if len(novel) > 0 {
+			out = append(out, unionRole{role: refs[i], caps: novel})
+		}
+	}
+	// A capability limited to names adds nothing to the same one for any name.
+	for i := range out {
+		out[i].caps = slices.DeleteFunc(out[i].caps, func(rc *roleCap) bool {
+			return rc.names != nil && seen[capKey{trig: rc.trig}]
+		})
+	}
+	return slices.DeleteFunc(out, func(u unionRole) bool { return len(u.caps) == 0 })
+}
+
+// bindableCRs is what binding ClusterRoles with names (nil: any) gives.
+func (e *Escalator) bindableCRs(names []string) []unionRole {
+	if names == nil && e.crUnion != nil {
+		return e.crUnion
+	}
+	key := strings.Join(names, "\x00")
+	if u, ok := e.crUnions[key]; ok && names != nil {
+		return u
+	}
+	var refs []ObjectRef
+	var rules [][]rbacv1.PolicyRule
+	for _, name := range e.crNames {
+		if names == nil || slices.Contains(names, name) {
+			refs = append(refs, ObjectRef{Kind: "ClusterRole", Name: name})
+			rules = append(rules, e.clusterRoles[name].Rules)
+		}
+	}
+	u := e.union(refs, rules)
+	if names == nil {
+		e.crUnion = u
+	} else {
+		e.crUnions[key] = u
+	}
+	return u
+}
+
+// bindableRoles is what binding the Roles of ns with names (nil: any) gives.
+func (e *Escalator) bindableRoles(ns string, names []string) []unionRole {
+	if u, ok := e.roleUnion[ns]; ok && names == nil {
+		return u
+	}
+	var refs []ObjectRef
+	var rules [][]rbacv1.PolicyRule
+	for _, r := range e.roles[ns] {
+		if names == nil || slices.Contains(names, r.Name) {
+			refs = append(refs, ObjectRef{Kind: "Role", Namespace: ns, Name: r.Name})
+			rules = append(rules, r.Rules)
+		}
+	}
+	u := e.union(refs, rules)
+	if names == nil {
+		e.roleUnion[ns] = u
+	}
+	return u
+}
+
 // ---- The graph ----
 
 type nodeKind uint8
@@ -424,24 +586,57 @@ type node struct {
 	extra   Authorizer // kStart only
 
 	expanded bool
-	gained   []capability // capabilities from gains
-	gains    []gain
-	edges    []edge
+	*gainSet
+	// own capabilities besides its subjects' (Extra's); with the gains', in forCaps.
+	own []capability
+	// edges: its own, then its subjects' (shared).
+	edgeSets [][]edge
 }
 
-// gain is a permission an identity gives itself (bind, escalate).
+// gainSet is what an identity gives itself (bind, escalate), and the capabilities
+// that brings.
+type gainSet struct {
+	gains  []gain
+	gained []capability
+}
+
+// gain is permissions an identity gives itself: roles it binds in a scope with one
+// pair of grants (each capability it brings names its role), or a role it rewrites.
 type gain struct {
-	step Step
-	deps []int // gains it needs
-	// rules gained, and where: a namespace, "" cluster-wide, "*" in every namespace.
-	rules []rbacv1.PolicyRule
-	scope string
+	route string
+	// caps are the grants that make it possible.
+	caps  []*capability
+	scope string // a namespace, "" cluster-wide, "*" in every namespace
+	// role rewritten (escalate), and the binding that binds it to the identity (nil
+	// for a new role).
+	role    *ObjectRef
+	binding *ObjectRef
+	// target is a role it binds that allows the who-can question the graph is built
+	// for (for a rewritten role: role).
+	target *ObjectRef
+}
+
+// leadsTo says what the gain gives through role, in words.
+func (g *gain) leadsTo(role *ObjectRef) string {
+	switch {
+	case g.route == RouteBind:
+		return role.String() + " bound" + scopeWords(g.scope)
+	case g.binding != nil:
+		return "every permission" + scopeWords(g.scope) + " (" + g.role.String() + ", bound to it by " + g.binding.String() + ", rewritten)"
+	}
+	return "every permission" + scopeWords(g.scope) + " (a new " + g.role.String() + ", bound to itself while empty, then rewritten)"
+}
+
+// gainUse is a gain a path needs, through one of its roles.
+type gainUse struct {
+	gain int
+	role *ObjectRef
 }
 
 type edge struct {
 	to   int32
 	caps []*capability // the grants that open the route
-	step Step          // Grant and Target are filled in when a path is built
+	step Step          // Grant, As and Target are filled in when a path is built
 	w    int           // steps it takes (0 for a hub's member)
 }
 
@@ -450,8 +645,12 @@ type graph struct {
 	byKey map[string]int32
 }
 
-func (e *Escalator) graph() *graph {
-	if e.g == nil {
+// graphFor returns the graph for target (nil: for From), built anew when the last
+// one was built for another purpose.
+func (e *Escalator) graphFor(target *Query) *graph {
+	if e.g == nil || e.target != target {
+		e.target = target
+		e.gainsMemo = map[string]*gainSet{}
 		e.g = &graph{byKey: map[string]int32{}}
 		e.node("admin", func() *node { return &node{kind: kAdmin} })
 	}
@@ -459,7 +658,7 @@ func (e *Escalator) graph() *graph {
 }
 
 func (e *Escalator) node(key string, mk func() *node) int32 {
-	g := e.graph()
+	g := e.g
 	if i, ok := g.byKey[key]; ok {
 		return i
 	}
@@ -510,36 +709,50 @@ func (e *Escalator) hub(kind nodeKind) int32 {
 	return e.node(fmt.Sprint("hub/", kind), func() *node { return &node{kind: kind} })
 }
 
-func subjectLabel(s Subject) string {
-	switch s.Kind {
-	case rbacv1.ServiceAccountKind:
+// SubjectLabel is how a subject is written in paths: serviceaccount/NS/NAME,
+// user/NAME, group/NAME (another kind in lower case, then its name).
+func SubjectLabel(s Subject) string {
+	if s.Kind == rbacv1.ServiceAccountKind {
 		return "serviceaccount/" + s.Namespace + "/" + s.Name
-	case rbacv1.UserKind:
-		return "user/" + s.Name
 	}
-	return "group/" + s.Name
+	return strings.ToLower(s.Kind) + "/" + s.Name
 }
 
-// forCaps calls fn with every capability of n: its subjects', Extra's, its gains'.
+// forCaps calls fn with every capability of n: its subjects', its own, its gains'.
 func (e *Escalator) forCaps(n *node, fn func(c *capability)) {
 	for _, id := range n.ids {
 		for i := range e.caps[id] {
 			fn(&e.caps[id][i])
 		}
 	}
-	for i := range n.gained {
-		fn(&n.gained[i])
+	for i := range n.own {
+		fn(&n.own[i])
+	}
+	if n.gainSet != nil {
+		for i := range n.gained {
+			fn(&n.gained[i])
+		}
+	}
+}
+
+// edges calls fn with every edge of n.
+func (n *node) edges(fn func(ed *edge)) {
+	for _, set := range n.edgeSets {
+		for i := range set {
+			fn(&set[i])
+		}
 	}
 }
 
 // expand computes what n gives itself (gains) and where it can go (edges).
 func (e *Escalator) expand(ni int32) {
-	g := e.graph()
-	n := g.nodes[ni]
+	n := e.g.nodes[ni]
 	if n.expanded {
 		return
 	}
 	n.expanded = true
+	var own []edge
+	member := func(to int32) { own = append(own, edge{to: to}) }
 	switch n.kind {
 	case kAdmin:
 		return
@@ -550,51 +763,108 @@ func (e *Escalator) expand(ni int32) {
 		}
 		slices.Sort(names)
 		for _, name := range slices.Compact(names) {
-			n.edges = append(n.edges, edge{to: e.subjectNode(Subject{Kind: rbacv1.ServiceAccountKind, Namespace: n.ns, Name: name})})
+			member(e.subjectNode(Subject{Kind: rbacv1.ServiceAccountKind, Namespace: n.ns, Name: name}))
 		}
-		return
 	case kHubAllSAs:
 		for _, ns := range e.namespaces {
-			n.edges = append(n.edges, edge{to: e.hubNS(ns)})
+			member(e.hubNS(ns))
 		}
-		return
 	case kHubUsers, kHubClients:
 		for _, u := range e.users {
-			n.edges = append(n.edges, edge{to: e.subjectNode(u)})
+			member(e.subjectNode(u))
 		}
 		if n.kind == kHubClients {
-			n.edges = append(n.edges, edge{to: e.hub(kHubGroups)})
+			member(e.hub(kHubGroups))
 		}
-		return
 	case kHubGroups:
 		for _, grp := range e.groups {
-			n.edges = append(n.edges, edge{to: e.subjectNode(grp)})
+			member(e.subjectNode(grp))
 		}
+	}
+	if n.kind >= kHubNS {
+		n.edgeSets = [][]edge{own}
 		return
+	}
+
+	var kinds uint64
+	for _, id := range n.ids {
+		kinds |= e.kinds[id]
 	}
 	if n.kind == kStart && n.extra != nil {
-		e.extraCaps(n)
+		n.own = e.extraCaps(n.extra)
+		for i := range n.own {
+			kinds |= bit(n.own[i].trig.t)
+		}
 	}
 	if n.id.Superuser() {
-		n.edges = append(n.edges, edge{to: adminNode, step: Step{Route: RouteAdmin, LeadsTo: ReachesClusterAdmin,
-			Grant: "member of " + SuperuserGroup + ", which the API server allows everything"}, w: 0})
+		n.edgeSets = [][]edge{{{to: adminNode, step: Step{Route: RouteAdmin, LeadsTo: ReachesClusterAdmin,
+			Grant: "member of " + SuperuserGroup + ", which the API server allows everything"}}}}
 		return
 	}
-	e.gainsOf(n)
-	e.edgesOf(ni, n)
 	// A cluster admin reaches everything: nothing beyond it is worth a path.
-	for _, ed := range n.edges {
-		if ed.to == adminNode && ed.step.Route == RouteAdmin {
-			n.edges = []edge{ed}
-			break
+	if kinds&bit(tAdmin) != 0 {
+		if c := e.firstCap(n, tAdmin); c != nil {
+			n.edgeSets = [][]edge{{{to: adminNode, caps: []*capability{c}, step: Step{Route: RouteAdmin, LeadsTo: ReachesClusterAdmin}}}}
+			return
+		}
+	}
+	if kinds&gainKinds != 0 {
+		e.gainsOf(n)
+	}
+	if n.gainSet != nil {
+		for i := range n.gained {
+			if c := &n.gained[i]; c.trig.t == tAdmin && c.ns == "" {
+				n.edgeSets = [][]edge{{{to: adminNode, caps: []*capability{c}, w: 0, step: Step{Route: RouteAdmin, LeadsTo: ReachesClusterAdmin}}}}
+				return
+			}
+		}
+	}
+	// Its own edges: from Extra and gained capabilities, and the routes that need
+	// capabilities of several subjects together; then its subjects' edges.
+	var mine []*capability
+	for i := range n.own {
+		mine = append(mine, &n.own[i])
+	}
+	if n.gainSet != nil {
+		for i := range n.gained {
+			mine = append(mine, &n.gained[i])
+		}
+	}
+	own = e.simpleEdges(mine)
+	if kinds&(bit(tImpGroup)|bit(tCSRCreate)) != 0 {
+		own = append(own, e.jointEdges(n)...)
+	}
+	n.edgeSets = [][]edge{own}
+	for _, id := range n.ids {
+		if !e.subjDone[id] {
+			e.subjDone[id] = true
+			caps := make([]*capability, len(e.caps[id]))
+			for i := range e.caps[id] {
+				caps[i] = &e.caps[id][i]
+			}
+			e.subjEdges[id] = e.simpleEdges(caps)
+		}
+		if len(e.subjEdges[id]) > 0 {
+			n.edgeSets = append(n.edgeSets, e.subjEdges[id])
 		}
 	}
 }
 
-// extraCaps asks Extra about every trigger, at cluster level and in each namespace
+func (e *Escalator) firstCap(n *node, t trig) *capability {
+	var found *capability
+	e.forCaps(n, func(c *capability) {
+		if found == nil && c.trig.t == t && (t != tAdmin || c.ns == "") {
+			found = c
+		}
+	})
+	return found
+}
+
+// extraCaps asks an Extra about every trigger, at cluster level and in each namespace
 // where it grants more.
-func (e *Escalator) extraCaps(n *node) {
-	namespaces := n.extra.Namespaces(e.namespaces)
+func (e *Escalator) extraCaps(extra Authorizer) []capability {
+	var out []capability
+	namespaces := extra.Namespaces(e.namespaces)
 	for ti := range e.triggers {
 		t := &e.triggers[ti]
 		scopes := []string{""}
@@ -610,146 +880,345 @@ func (e *Escalator) extraCaps(n *node) {
 				if t.t == tAdminObject {
 					a.Name = e.opts.AdminObjects[t.obj].Name
 				}
-				if ok, source := n.extra.Allows(&a); ok {
-					rc := &roleCap{trig: t, verb: v}
-					n.gained = append(n.gained, capability{roleCap: rc, ns: ns, source: source, gain: -1})
+				if ok, source := extra.Allows(&a); ok {
+					out = append(out, capability{roleCap: &roleCap{trig: t, verb: v}, ns: ns, source: source, gain: -1})
 					break
 				}
 			}
 		}
 	}
+	return out
 }
 
 // gainsOf gives n, to a fixed point, the roles it can bind to itself and the
 // permissions it can write into roles it is bound to (or into a new role of its own).
+// Only a gain that brings a capability n lacks (or, for Reaching, allows the action)
+// is kept. The result is shared by the identities whose gains come from the same
+// subjects.
 func (e *Escalator) gainsOf(n *node) {
-	have := map[string]bool{}
-	addGain := func(key string, step Step, deps []int, rules []rbacv1.PolicyRule, scope string) bool {
-		if have[key] {
-			return false
+	// The subjects the gains come from: those with capabilities gains need, or all
+	// of them when a role bound to the identity can be rewritten.
+	var from []int32
+	for _, id := range n.ids {
+		if e.kinds[id]&gainKinds != 0 {
+			from = append(from, id)
 		}
-		have[key] = true
-		gi := len(n.gains)
-		n.gains = append(n.gains, gain{step: step, deps: deps, rules: rules, scope: scope})
-		source := "gained: " + step.LeadsTo
-		for _, rc := range e.roleCaps(rules) {
-			if rc.trig.cluster && scope != "" {
-				continue
-			}
-			ns := scope
-			if scope == "*" {
-				ns = ""
-			}
-			rcc := rc
-			n.gained = append(n.gained, capability{roleCap: &rcc, ns: ns, source: source, gain: gi})
-		}
-		return true
 	}
-	depsOf := func(cs ...*capability) []int {
-		var d []int
-		for _, c := range cs {
-			if c.gain >= 0 && !slices.Contains(d, c.gain) {
-				d = append(d, c.gain)
-			}
-		}
-		return d
+	if e.hasKinds(n, bit(tEscRole)|bit(tEscCR)) {
+		from = n.ids
 	}
-	star := e.star
-
-	// admin reports whether n is allowed everything cluster-wide: then nothing more is
-	// worth gaining.
-	admin := func() bool {
-		found := false
-		e.forCaps(n, func(c *capability) { found = found || (c.trig.t == tAdmin && c.ns == "") })
-		return found
-	}
-	for changed := !admin(); changed; {
-		changed = false
-		var creates, binds, escs, newRoles, updates []*capability
-		e.forCaps(n, func(c *capability) {
-			switch c.trig.t {
-			case tCreateRB, tCreateCRB:
-				creates = append(creates, c)
-			case tBindRole, tBindCR:
-				binds = append(binds, c)
-			case tEscRole, tEscCR:
-				escs = append(escs, c)
-			case tCreateRole, tCreateCR:
-				newRoles = append(newRoles, c)
-			case tUpdateRole, tUpdateCR:
-				updates = append(updates, c)
-			}
-		})
-		// bind: a binding to a role the identity may bind, naming itself.
-		for _, cb := range creates {
-			for _, cr := range binds {
-				for _, cand := range e.bindable(cb, cr) {
-					step := Step{Route: RouteBind, As: n.subject, Namespace: cand.scopeNS(),
-						Grant: cb.describe() + " and " + cr.describe(), Role: &cand.ref,
-						LeadsTo: cand.ref.String() + cand.scopeWords()}
-					if addGain("bind/"+cand.ref.String()+"/"+cand.scope, step, depsOf(cb, cr), cand.rules, cand.scope) {
-						changed = true
-					}
-				}
-			}
-		}
-		// escalate: rewrite a role bound to the identity.
-		for _, ce := range escs {
-			for _, cu := range updates {
-				if (ce.trig.t == tEscRole) != (cu.trig.t == tUpdateRole) {
-					continue
-				}
-				for _, id := range n.ids {
-					for _, br := range e.bound[id] {
-						r := br.role.ref
-						if (r.Kind == "Role") != (ce.trig.t == tEscRole) || !ce.allowsName(r.Name) || !cu.allowsName(r.Name) ||
-							!covers(ce, r.Namespace) || !covers(cu, r.Namespace) {
-							continue
-						}
-						scope := br.ns
-						ref := r
-						step := Step{Route: RouteEscalate, As: n.subject, Namespace: r.Namespace, Role: &ref,
-							Grant:   ce.describe() + " and " + cu.describe(),
-							LeadsTo: "every permission" + scopeWords(scope) + " (" + r.String() + " is bound to it by " + br.ref.String() + ")"}
-						if addGain("star/"+scope, step, depsOf(ce, cu), star, scope) {
-							changed = true
-						}
-					}
-				}
-				// Or a new role of its own, bound to itself while still empty.
-				for _, cc := range newRoles {
-					if (cc.trig.t == tCreateRole) != (ce.trig.t == tEscRole) {
-						continue
-					}
-					name, ok := commonName(ce, cu)
-					if !ok {
-						continue
-					}
-					for _, cb := range creates {
-						scope, ok := newRoleScope(ce, cu, cc, cb)
-						if !ok {
-							continue
-						}
-						kind := "ClusterRole"
-						roleNS := ""
-						if ce.trig.t == tEscRole {
-							kind, roleNS = "Role", scope
-						}
-						ref := ObjectRef{Kind: kind, Namespace: roleNS, Name: name}
-						step := Step{Route: RouteEscalate, As: n.subject, Namespace: scope, Role: &ref,
-							Grant:   cc.describe() + ", " + cb.describe() + ", " + ce.describe() + " and " + cu.describe(),
-							LeadsTo: "every permission" + scopeWords(scope) + " (a new " + kind + " " + name + ", bound to itself while empty, then rewritten)"}
-						if addGain("star/"+scope, step, depsOf(ce, cu, cc, cb), star, scope) {
-							changed = true
-						}
-					}
-				}
-			}
-		}
-		if changed && admin() {
+	memo := ""
+	if n.kind != kStart {
+		memo = fmt.Sprint(from)
+		if gs, ok := e.gainsMemo[memo]; ok {
+			n.gainSet = gs
 			return
 		}
 	}
+	gs := &gainSet{}
+	n.gainSet = gs
+	if memo != "" {
+		e.gainsMemo[memo] = gs
+	}
+	// forFrom calls fn with the capabilities of those subjects, Extra's and the gains'.
+	forFrom := func(fn func(c *capability)) {
+		e.forCaps(&node{ids: from, own: n.own, gainSet: gs}, fn)
+	}
+	have := map[capKey]bool{}
+	forFrom(func(c *capability) { have[c.key()] = true })
+	gainAt := map[string]int{}
+	var admin bool
+	// isNew: the identity lacks what rc gives in ns (in ns, or everywhere).
+	isNew := func(rc *roleCap, ns string) bool {
+		c := capability{roleCap: rc, ns: ns}
+		if have[c.key()] {
+			return false
+		}
+		c.ns = ""
+		return !have[c.key()]
+	}
+	// grant adds a gain (once per route, pair of grants, scope and rewritten role)
+	// with the capabilities items bring in scope.
+	type item struct {
+		rc   *roleCap
+		role *ObjectRef
+	}
+	grant := func(route string, scope string, caps []*capability, role, binding *ObjectRef, items []item, target *ObjectRef) {
+		ns := scope
+		if scope == "*" {
+			ns = ""
+		}
+		var fresh []item
+		for _, it := range items {
+			if (!it.rc.trig.cluster || scope == "") && isNew(it.rc, ns) {
+				fresh = append(fresh, it)
+			}
+		}
+		if len(fresh) == 0 && target == nil {
+			return
+		}
+		k := route + "|" + scope
+		for _, c := range caps {
+			k += "|" + fmt.Sprint(c.key())
+		}
+		if role != nil {
+			k += "|" + role.String()
+		}
+		gi, ok := gainAt[k]
+		if !ok {
+			gi = len(gs.gains)
+			gainAt[k] = gi
+			gs.gains = append(gs.gains, gain{route: route, caps: caps, scope: scope, role: role, binding: binding})
+		}
+		if target != nil && gs.gains[gi].target == nil {
+			gs.gains[gi].target = target
+		}
+		for _, it := range fresh {
+			if !isNew(it.rc, ns) {
+				continue
+			}
+			c := capability{roleCap: it.rc, ns: ns, role: it.role, gain: gi, gs: gs}
+			have[c.key()] = true
+			gs.gained = append(gs.gained, c)
+			if it.rc.trig.t == tAdmin && ns == "" {
+				admin = true
+			}
+		}
+	}
+	// star: what a rewritten role gives.
+	star := func(role *ObjectRef) []item {
+		caps := e.roleCaps(e.star)
+		out := make([]item, len(caps))
+		for i := range caps {
+			out[i] = item{&caps[i], role}
+		}
+		return out
+	}
+
+	type pairKey struct {
+		cb, cr capKey
+		scope  string
+	}
+	donePairs := map[pairKey]bool{}
+	for changed := true; changed && !admin; {
+		before := len(gs.gained) + len(gs.gains)
+		byKind := map[trig][]*capability{}
+		seen := map[capKey]bool{}
+		forFrom(func(c *capability) {
+			if gainKinds&bit(c.trig.t) == 0 {
+				return
+			}
+			if k := c.key(); !seen[k] {
+				seen[k] = true
+				byKind[c.trig.t] = append(byKind[c.trig.t], c)
+			}
+		})
+		// Everywhere first: what it gives makes the same in one namespace nothing new.
+		for _, cs := range byKind {
+			slices.SortStableFunc(cs, func(a, b *capability) int { return cmp.Compare(a.ns, b.ns) })
+		}
+		// Capabilities by kind and namespace ("" at cluster level or everywhere).
+		byNS := map[trig]map[string][]*capability{}
+		for t, cs := range byKind {
+			m := map[string][]*capability{}
+			for _, c := range cs {
+				m[c.ns] = append(m[c.ns], c)
+			}
+			byNS[t] = m
+		}
+		at := func(t trig, ns string) []*capability { return byNS[t][ns] }
+		covering := func(t trig, ns string) []*capability { // in ns, or everywhere
+			out := at(t, "")
+			if ns != "" {
+				out = append(slices.Clone(out), at(t, ns)...)
+			}
+			return out
+		}
+		// bind: a binding naming itself, to a role it may bind (the authorizer checks
+		// bind in the binding's namespace).
+		bind := func(cb, cr *capability, scope string) {
+			pk := pairKey{cb.key(), cr.key(), scope}
+			if donePairs[pk] {
+				return // nothing it gives is new since
+			}
+			donePairs[pk] = true
+			u := e.bindableCRs(cr.names)
+			if cr.trig.t == tBindRole {
+				u = e.bindableRoles(scope, cr.names)
+			}
+			var items []item
+			for i := range u {
+				for _, rc := range u[i].caps {
+					items = append(items, item{rc, &u[i].role})
+				}
+			}
+			target, _ := e.bindableTarget(cr, scope)
+			grant(RouteBind, scope, []*capability{cb, cr}, nil, nil, items, target)
+		}
+		for _, cb := range byKind[tCreateCRB] {
+			for _, cr := range at(tBindCR, "") {
+				bind(cb, cr, "")
+			}
+		}
+		for _, cb := range byKind[tCreateRB] {
+			// RoleBindings in one namespace: bind there or everywhere. In every
+			// namespace: bind anywhere.
+			var crs []*capability
+			if cb.ns != "" {
+				crs = append(covering(tBindCR, cb.ns), covering(tBindRole, cb.ns)...)
+			} else {
+				crs = append(slices.Clone(byKind[tBindCR]), byKind[tBindRole]...)
+			}
+			for _, cr := range crs {
+				scope, ok := bindScope(cb, cr)
+				switch {
+				case !ok:
+				case cr.trig.t == tBindRole && scope == "*":
+					for _, ns := range e.roleNamespaces() { // a Role binds in its own namespace only
+						bind(cb, cr, ns)
+					}
+				default:
+					bind(cb, cr, scope)
+				}
+			}
+		}
+		// escalate: rewrite a role bound to the identity (escalate and update on it)...
+		if len(byKind[tEscRole])+len(byKind[tEscCR]) > 0 {
+			for _, id := range n.ids {
+				for _, br := range e.bound[id] {
+					r := br.role.ref
+					esc, upd := tEscCR, tUpdateCR
+					if r.Kind == "Role" {
+						esc, upd = tEscRole, tUpdateRole
+					}
+					ce := firstAllowing(covering(esc, r.Namespace), r.Name)
+					cu := firstAllowing(covering(upd, r.Namespace), r.Name)
+					if ce != nil && cu != nil {
+						role := &br.role.ref
+						var target *ObjectRef
+						if e.scopeCoversTarget(br.ns) {
+							target = role
+						}
+						grant(RouteEscalate, br.ns, []*capability{ce, cu}, role, br.ref, star(role), target)
+					}
+				}
+			}
+		}
+		// ...or a new role of its own, created empty, bound to itself, then rewritten.
+		newRole := func(ref ObjectRef, scope string, caps ...*capability) {
+			role := &ref
+			var target *ObjectRef
+			if e.scopeCoversTarget(scope) {
+				target = role
+			}
+			grant(RouteEscalate, scope, caps, role, nil, star(role), target)
+		}
+		if cc := firstAllowing(byKind[tCreateCR], ""); cc != nil {
+			if ce, cu, name, ok := nameable(byKind[tEscCR], byKind[tUpdateCR]); ok {
+				ref := ObjectRef{Kind: "ClusterRole", Name: name}
+				if cb := firstAllowing(byKind[tCreateCRB], ""); cb != nil {
+					newRole(ref, "", cc, cb, ce, cu)
+				}
+				for _, cb := range byKind[tCreateRB] {
+					scope := cb.ns
+					if scope == "" {
+						scope = "*"
+					}
+					newRole(ref, scope, cc, cb, ce, cu)
+				}
+			}
+		}
+		if len(byKind[tEscRole]) > 0 && len(byKind[tCreateRole]) > 0 {
+			for _, ns := range e.namespaces {
+				cc, cb := firstAllowing(covering(tCreateRole, ns), ""), firstAllowing(covering(tCreateRB, ns), "")
+				if cc == nil || cb == nil {
+					continue
+				}
+				if ce, cu, name, ok := nameable(covering(tEscRole, ns), covering(tUpdateRole, ns)); ok {
+					newRole(ObjectRef{Kind: "Role", Namespace: ns, Name: name}, ns, cc, cb, ce, cu)
+				}
+			}
+		}
+		changed = len(gs.gained)+len(gs.gains) > before
+	}
+}
+
+// roleNamespaces are the namespaces that have Roles, sorted.
+func (e *Escalator) roleNamespaces() []string {
+	return slices.Sorted(maps.Keys(e.roles))
+}
+
+func (e *Escalator) hasKinds(n *node, kinds uint64) bool {
+	for _, id := range n.ids {
+		if e.kinds[id]&kinds != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// bindScope is where a binding creation cb and a bind grant cr let the identity bind:
+// a namespace, "" (a ClusterRoleBinding) or "*" (RoleBindings in every namespace).
+func bindScope(cb, cr *capability) (string, bool) {
+	switch {
+	case cb.trig.t == tCreateCRB:
+		return "", cr.trig.t == tBindCR && cr.ns == ""
+	case cb.ns != "":
+		return cb.ns, cr.ns == "" || cr.ns == cb.ns
+	case cr.ns != "":
+		return cr.ns, true
+	}
+	return "*", true
+}
+
+// bindableTarget is the first role bind grant cr lets the identity bind in scope that
+// allows the who-can question the graph is built for.
+func (e *Escalator) bindableTarget(cr *capability, scope string) (*ObjectRef, bool) {
+	if e.target == nil || !e.scopeCoversTarget(scope) {
+		return nil, false
+	}
+	a := &e.target.Attributes
+	if cr.trig.t == tBindCR {
+		for _, name := range e.crNames {
+			if cr.allowsName(name) && FirstAllowingRule(a, e.clusterRoles[name].Rules) >= 0 {
+				return &ObjectRef{Kind: "ClusterRole", Name: name}, true
+			}
+		}
+		return nil, false
+	}
+	for _, r := range e.roles[scope] {
+		if cr.allowsName(r.Name) && FirstAllowingRule(a, r.Rules) >= 0 {
+			return &ObjectRef{Kind: "Role", Namespace: scope, Name: r.Name}, true
+		}
+	}
+	return nil, false
+}
+
+// scopeCoversTarget reports whether permissions in scope apply to the who-can question.
+func (e *Escalator) scopeCoversTarget(scope string) bool {
+	q := e.target
+	if q == nil {
+		return false
+	}
+	if scope == "" {
+		return true
+	}
+	return !q.ClusterLevel() && (scope == "*" || q.AllNamespaces || scope == q.Namespace)
+}
+
+// gainStep is a gain of n, through one of its roles, as a step.
+func gainStep(n *node, use gainUse) Step {
+	g := &n.gains[use.gain]
+	var grants []string
+	for _, c := range g.caps {
+		grants = append(grants, c.describe())
+	}
+	role := *use.role
+	ns := g.scope
+	if ns == "*" {
+		ns = ""
+	}
+	return Step{Route: g.route, As: n.subject, Grant: strings.Join(grants, ", "), LeadsTo: g.leadsTo(use.role), Namespace: ns, Role: &role}
 }
 
 func scopeWords(scope string) string {
@@ -787,124 +1256,43 @@ func commonName(a, b *capability) (string, bool) {
 	return "", false
 }
 
-// newRoleScope is where a new role can be created, escalated and bound: the namespace
-// of a Role, or the scope of the binding of a ClusterRole.
-func newRoleScope(ce, cu, cc, cb *capability) (string, bool) {
-	if ce.trig.t == tEscCR {
-		switch cb.trig.t {
-		case tCreateCRB:
-			return "", true
-		case tCreateRB:
-			if cb.ns != "" {
-				return cb.ns, true
+// firstAllowing is the first of caps that allows name ("": any capability; a create
+// is never limited to names).
+func firstAllowing(caps []*capability, name string) *capability {
+	for _, c := range caps {
+		if name == "" && c.trig.verbs[0] == "create" {
+			if c.names == nil {
+				return c
 			}
+			continue
 		}
-		return "", false
-	}
-	if cb.trig.t != tCreateRB {
-		return "", false
-	}
-	// A Role: every capability must apply in one namespace.
-	ns := ""
-	for _, c := range []*capability{ce, cu, cc, cb} {
-		if c.ns != "" {
-			if ns != "" && ns != c.ns {
-				return "", false
-			}
-			ns = c.ns
+		if name == "" || c.allowsName(name) {
+			return c
 		}
 	}
-	if ns == "" {
-		return "*", false // every namespace: name one when it matters
-	}
-	return ns, true
+	return nil
 }
 
-// bindCandidate is a role the identity can bind to itself, and where.
-type bindCandidate struct {
-	ref   ObjectRef
-	rules []rbacv1.PolicyRule
-	// scope: a namespace, "" (a ClusterRoleBinding) or "*" (a RoleBinding in every
-	// namespace).
-	scope string
-}
-
-func (c bindCandidate) scopeNS() string {
-	if c.scope == "*" {
-		return ""
-	}
-	return c.scope
-}
-
-func (c bindCandidate) scopeWords() string { return " bound" + scopeWords(c.scope) }
-
-// bindable lists the roles a binding creation cb and a bind grant cr let the identity
-// bind, and where (the RBAC authorizer checks bind in the binding's namespace).
-func (e *Escalator) bindable(cb, cr *capability) []bindCandidate {
-	var out []bindCandidate
-	clusterRoles := func(scope string) {
-		for i := range e.clusterRoles {
-			r := &e.clusterRoles[i]
-			if cr.allowsName(r.Name) && len(r.Rules) > 0 {
-				out = append(out, bindCandidate{ref: ObjectRef{Kind: "ClusterRole", Name: r.Name}, rules: r.Rules, scope: scope})
+// nameable finds an escalate and an update capability that allow one role name.
+func nameable(escs, updates []*capability) (ce, cu *capability, name string, ok bool) {
+	for _, ce := range escs {
+		for _, cu := range updates {
+			if name, ok := commonName(ce, cu); ok {
+				return ce, cu, name, true
 			}
 		}
 	}
-	roles := func(ns string) {
-		for _, r := range e.roles[ns] {
-			if cr.allowsName(r.Name) && len(r.Rules) > 0 {
-				out = append(out, bindCandidate{ref: ObjectRef{Kind: "Role", Namespace: ns, Name: r.Name}, rules: r.Rules, scope: ns})
-			}
-		}
-	}
-	switch {
-	case cb.trig.t == tCreateCRB:
-		if cr.trig.t == tBindCR && cr.ns == "" {
-			clusterRoles("")
-		}
-	case cb.ns != "": // RoleBindings in one namespace
-		if cr.ns != "" && cr.ns != cb.ns {
-			return nil
-		}
-		if cr.trig.t == tBindCR {
-			clusterRoles(cb.ns)
-		} else {
-			roles(cb.ns)
-		}
-	default: // RoleBindings in every namespace
-		switch {
-		case cr.trig.t == tBindCR && cr.ns == "":
-			clusterRoles("*")
-		case cr.trig.t == tBindCR:
-			clusterRoles(cr.ns)
-		case cr.ns == "":
-			for _, ns := range slices.Sorted(mapKeys(e.roles)) {
-				roles(ns)
-			}
-		default:
-			roles(cr.ns)
-		}
-	}
-	return out
+	return nil, nil, "", false
 }
 
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-// edgesOf lists where n can go.
-func (e *Escalator) edgesOf(ni int32, n *node) {
+// simpleEdges are the routes capabilities open one at a time.
+func (e *Escalator) simpleEdges(caps []*capability) []edge {
 	type key struct {
 		to    int32
 		route string
 	}
 	seen := map[key]bool{}
+	var out []edge
 	add := func(to int32, route string, step Step, caps ...*capability) {
 		k := key{to, route}
 		if seen[k] {
@@ -912,12 +1300,7 @@ func (e *Escalator) edgesOf(ni int32, n *node) {
 		}
 		seen[k] = true
 		step.Route = route
-		step.As = n.subject
-		w := 1
-		if route == RouteAdmin {
-			w = 0
-		}
-		n.edges = append(n.edges, edge{to: to, caps: caps, step: step, w: w})
+		out = append(out, edge{to: to, caps: caps, step: step, w: 1})
 	}
 	sas := func(c *capability) int32 {
 		if c.ns == "" {
@@ -939,26 +1322,8 @@ func (e *Escalator) edgesOf(ni int32, n *node) {
 			}
 		}
 	}
-	var impersonators []*capability // of users or service accounts, which group impersonation needs
-	var csrCreate, csrApprove, signers []*capability
-	e.forCaps(n, func(c *capability) {
+	for _, c := range caps {
 		switch c.trig.t {
-		case tImpUser, tImpSA:
-			impersonators = append(impersonators, c)
-		case tCSRCreate:
-			csrCreate = append(csrCreate, c)
-		case tCSRApprove:
-			csrApprove = append(csrApprove, c)
-		case tSigner:
-			signers = append(signers, c)
-		}
-	})
-	e.forCaps(n, func(c *capability) {
-		switch c.trig.t {
-		case tAdmin:
-			if c.ns == "" {
-				add(adminNode, RouteAdmin, Step{LeadsTo: ReachesClusterAdmin, Grant: c.describe()}, c)
-			}
 		case tCreatePods:
 			if c.names == nil {
 				add(sas(c), RouteCreatePods, Step{Namespace: c.ns}, c)
@@ -986,28 +1351,11 @@ func (e *Escalator) edgesOf(ni int32, n *node) {
 		case tImpUser:
 			if c.names == nil {
 				add(e.hub(kHubUsers), RouteImpersonate, Step{}, c)
-				return
+				continue
 			}
 			for _, name := range c.names {
 				if s := SubjectForUsername(name); s.Kind == rbacv1.UserKind {
 					add(e.subjectNode(s), RouteImpersonate, Step{}, c)
-				}
-			}
-		case tImpGroup:
-			if len(impersonators) == 0 {
-				return
-			}
-			if c.allowsName(SuperuserGroup) {
-				add(adminNode, RouteImpersonate, Step{Target: &Subject{Kind: rbacv1.GroupKind, Name: SuperuserGroup},
-					LeadsTo: "group " + SuperuserGroup + " (cluster admin)"}, c, impersonators[0])
-			}
-			if c.names == nil {
-				add(e.hub(kHubGroups), RouteImpersonate, Step{}, c, impersonators[0])
-				return
-			}
-			for _, name := range c.names {
-				if name != SuperuserGroup {
-					add(e.subjectNode(Subject{Kind: rbacv1.GroupKind, Name: name}), RouteImpersonate, Step{}, c, impersonators[0])
 				}
 			}
 		case tNodeProxy:
@@ -1024,24 +1372,63 @@ func (e *Escalator) edgesOf(ni int32, n *node) {
 				add(adminNode, o.Route, Step{Namespace: o.Namespace, Name: o.Name, LeadsTo: o.LeadsTo, Condition: o.Condition}, c)
 			}
 		}
+	}
+	return out
+}
+
+// jointEdges are the routes that need capabilities together: impersonating groups
+// (with a user or service account), and a client certificate (create a request,
+// approve it, for the signer).
+func (e *Escalator) jointEdges(n *node) []edge {
+	var out []edge
+	var imp, groups, csrCreate, csrApprove, signers []*capability
+	e.forCaps(n, func(c *capability) {
+		switch c.trig.t {
+		case tImpUser, tImpSA:
+			imp = append(imp, c)
+		case tImpGroup:
+			groups = append(groups, c)
+		case tCSRCreate:
+			csrCreate = append(csrCreate, c)
+		case tCSRApprove:
+			csrApprove = append(csrApprove, c)
+		case tSigner:
+			signers = append(signers, c)
+		}
 	})
-	// csr: create a request, approve it (update its approval, approve for the signer).
-	for _, cs := range csrCreate {
-		for _, ca := range csrApprove {
-			for _, sg := range signers {
-				if sg.allowsName(signerClient) || sg.allowsName("kubernetes.io/*") {
-					add(e.hub(kHubClients), RouteCSR, Step{Name: signerClient,
-						Condition: "the cluster's " + signerClient + " signer issues certificates (EKS's may not), for any user and groups but " + SuperuserGroup},
-						cs, ca, sg)
-				}
-				if sg.allowsName(signerKubeletClient) || sg.allowsName("kubernetes.io/*") {
-					add(e.subjectNode(Subject{Kind: rbacv1.GroupKind, Name: "system:nodes"}), RouteCSR, Step{Name: signerKubeletClient,
-						Condition: "the cluster's " + signerKubeletClient + " signer issues certificates (a node's identity, system:node:NAME in system:nodes)"},
-						cs, ca, sg)
+	if len(imp) > 0 {
+		for _, c := range groups {
+			caps := []*capability{c, imp[0]}
+			if c.allowsName(SuperuserGroup) {
+				out = append(out, edge{to: adminNode, caps: caps, w: 1, step: Step{Route: RouteImpersonate,
+					Target: &Subject{Kind: rbacv1.GroupKind, Name: SuperuserGroup}, LeadsTo: "group " + SuperuserGroup + " (cluster admin)"}})
+			}
+			if c.names == nil {
+				out = append(out, edge{to: e.hub(kHubGroups), caps: caps, w: 1, step: Step{Route: RouteImpersonate}})
+				continue
+			}
+			for _, name := range c.names {
+				if name != SuperuserGroup {
+					out = append(out, edge{to: e.subjectNode(Subject{Kind: rbacv1.GroupKind, Name: name}), caps: caps, w: 1, step: Step{Route: RouteImpersonate}})
 				}
 			}
 		}
 	}
+	if len(csrCreate) == 0 || len(csrApprove) == 0 {
+		return out
+	}
+	for _, sg := range signers {
+		caps := []*capability{csrCreate[0], csrApprove[0], sg}
+		if sg.allowsName(signerClient) || sg.allowsName("kubernetes.io/*") {
+			out = append(out, edge{to: e.hub(kHubClients), caps: caps, w: 1, step: Step{Route: RouteCSR, Name: signerClient,
+				Condition: "the cluster's " + signerClient + " signer issues certificates (EKS's may not), for any user and groups but " + SuperuserGroup}})
+		}
+		if sg.allowsName(signerKubeletClient) || sg.allowsName("kubernetes.io/*") {
+			out = append(out, edge{to: e.subjectNode(Subject{Kind: rbacv1.GroupKind, Name: "system:nodes"}), caps: caps, w: 1, step: Step{Route: RouteCSR, Name: signerKubeletClient,
+				Condition: "the cluster's " + signerKubeletClient + " signer issues certificates (a node's identity, system:node:NAME in system:nodes)"}})
+		}
+	}
+	return out
 }
 
 // ---- Searches ----
@@ -1049,11 +1436,11 @@ func (e *Escalator) edgesOf(ni int32, n *node) {
 // pq is a priority queue of nodes by distance.
 type pq struct {
 	items []int32
-	dist  []int
+	dist  func(int32) int
 }
 
 func (q *pq) Len() int           { return len(q.items) }
-func (q *pq) Less(i, j int) bool { return q.dist[q.items[i]] < q.dist[q.items[j]] }
+func (q *pq) Less(i, j int) bool { return q.dist(q.items[i]) < q.dist(q.items[j]) }
 func (q *pq) Swap(i, j int)      { q.items[i], q.items[j] = q.items[j], q.items[i] }
 func (q *pq) Push(x any)         { q.items = append(q.items, x.(int32)) }
 func (q *pq) Pop() any {
@@ -1065,38 +1452,85 @@ func (q *pq) Pop() any {
 const unreached = int(^uint(0) >> 1)
 
 // edgeWeight is the steps an edge takes: its route and the gains it needs.
-func (e *Escalator) edgeWeight(n *node, ed *edge) int {
-	return ed.w + len(gainClosure(n, ed.caps))
+func edgeWeight(n *node, ed *edge) int {
+	for _, c := range ed.caps {
+		if c.gain >= 0 {
+			return ed.w + len(gainClosure(n, ed.caps))
+		}
+	}
+	return ed.w
 }
 
-// gainClosure lists, in order, the gains of n that caps need (and what those need).
-func gainClosure(n *node, caps []*capability) []int {
-	var need []int
-	var visit func(int)
-	visit = func(gi int) {
-		if gi < 0 || slices.Contains(need, gi) {
+// gainClosure lists, in order, the gains of n (each through a role) that caps need,
+// and what those need.
+func gainClosure(n *node, caps []*capability) []gainUse {
+	var need []gainUse
+	var visit func(c *capability)
+	visit = func(c *capability) {
+		if c.gain < 0 {
 			return
 		}
-		need = append(need, gi)
-		for _, d := range n.gains[gi].deps {
+		use := gainUse{c.gain, c.role}
+		if slices.ContainsFunc(need, func(u gainUse) bool { return u.gain == use.gain && *u.role == *use.role }) {
+			return
+		}
+		need = append(need, use)
+		for _, d := range n.gains[c.gain].caps {
 			visit(d)
 		}
 	}
 	for _, c := range caps {
-		visit(c.gain)
+		visit(c)
 	}
-	slices.Sort(need)
+	slices.SortStableFunc(need, func(a, b gainUse) int { return cmp.Compare(a.gain, b.gain) })
 	return need
+}
+
+// gainSteps are the steps of the gains caps need.
+func gainSteps(n *node, caps []*capability) []Step {
+	var out []Step
+	for _, use := range gainClosure(n, caps) {
+		out = append(out, gainStep(n, use))
+	}
+	return out
+}
+
+// gainCap is a capability standing for gain gi through role (its target, its first
+// role), for the gains a path ends with.
+func gainCap(n *node, gi int, role *ObjectRef) *capability {
+	if role == nil {
+		for i := range n.gained {
+			if n.gained[i].gain == gi {
+				role = n.gained[i].role
+				break
+			}
+		}
+	}
+	return &capability{gain: gi, role: role}
 }
 
 // EscalationResult is what an identity can become.
 type EscalationResult struct {
-	// Paths: the shortest to cluster admin first (when reached and the identity is not
-	// one already), then the shortest to each subject some binding names and to each
-	// role the identity can give itself, by length then what they reach.
+	// Paths: the shortest to cluster admin, alone, when there is one (cluster admin
+	// reaches everything else). Otherwise one per route the identity's own grants open
+	// (what one step reaches: a subject, the service accounts of a namespace, every
+	// user...), each role it can give itself, and the shortest to each further subject
+	// some binding names: by length, then what they reach, at most MaxPaths.
 	Paths []Path
 	// ClusterAdmin: the identity is a cluster admin already (no path needed).
 	ClusterAdmin bool
+	// Omitted counts the paths left out beyond MaxPaths.
+	Omitted int
+}
+
+// MaxPaths bounds the paths From lists when cluster admin is out of reach, the
+// shortest first: a subject that can create pods everywhere reaches every service
+// account.
+const MaxPaths = 100
+
+type via struct {
+	from int32
+	ed   *edge
 }
 
 // From finds what the identity id (shown as subject) can become, following the
@@ -1104,31 +1538,28 @@ type EscalationResult struct {
 // identity itself (EKS access policies), nil for none.
 func (e *Escalator) From(subject Subject, id Identity, extra Authorizer) EscalationResult {
 	res := EscalationResult{Paths: []Path{}}
-	g := e.graph()
+	g := e.graphFor(nil)
 	// A fresh start node each time (its Extra differs), which no other node points to.
 	start := int32(len(g.nodes))
 	g.nodes = append(g.nodes, &node{kind: kStart, subject: subject, id: id, ids: e.idsOf(id), extra: extra})
 
-	dist := map[int32]int{start: 0}
-	parent := map[int32]struct {
-		from int32
-		edge int
-	}{}
-	q := &pq{}
+	var dist []int
+	var parent []via
 	distOf := func(i int32) int {
-		if d, ok := dist[i]; ok {
-			return d
+		if int(i) < len(dist) {
+			return dist[i]
 		}
 		return unreached
 	}
-	// pq needs a slice of distances: keep one in step with the map.
-	grow := func() {
-		for len(q.dist) < len(g.nodes) {
-			q.dist = append(q.dist, unreached)
+	setDist := func(i int32, d int, p via) {
+		for len(dist) <= int(i) {
+			dist = append(dist, unreached)
+			parent = append(parent, via{})
 		}
+		dist[i], parent[i] = d, p
 	}
-	grow()
-	q.dist[start] = 0
+	setDist(start, 0, via{})
+	q := &pq{dist: distOf}
 	heap.Push(q, start)
 	done := map[int32]bool{}
 	for q.Len() > 0 {
@@ -1137,86 +1568,132 @@ func (e *Escalator) From(subject Subject, id Identity, extra Authorizer) Escalat
 			continue
 		}
 		done[ni] = true
+		if ni == adminNode {
+			break // the shortest path to cluster admin, which reaches everything else
+		}
 		e.expand(ni)
-		grow()
 		n := g.nodes[ni]
-		for k := range n.edges {
-			ed := &n.edges[k]
-			d := distOf(ni) + e.edgeWeight(n, ed)
-			if d < distOf(ed.to) {
-				dist[ed.to] = d
-				q.dist[ed.to] = d
-				parent[ed.to] = struct {
-					from int32
-					edge int
-				}{ni, k}
+		n.edges(func(ed *edge) {
+			if d := distOf(ni) + edgeWeight(n, ed); d < distOf(ed.to) {
+				setDist(ed.to, d, via{ni, ed})
 				heap.Push(q, ed.to)
 			}
-		}
+		})
 	}
-	// The path to a node, hubs folded into the step that enters them.
 	pathTo := func(to int32) Path {
-		var steps []Step
 		var hops []int32
 		for at := to; at != start; at = parent[at].from {
 			hops = append(hops, at)
 		}
 		slices.Reverse(hops)
+		var steps []Step
 		for _, at := range hops {
 			p := parent[at]
-			n := g.nodes[p.from]
-			ed := &n.edges[p.edge]
-			if n.kind >= kHubNS { // a hub's member: the target of the step that entered the hub
-				if len(steps) > 0 {
-					setTarget(&steps[len(steps)-1], g.nodes[at])
-				}
-				continue
-			}
-			for _, gi := range gainClosure(n, ed.caps) {
-				steps = append(steps, n.gains[gi].step)
-			}
-			steps = append(steps, e.stepOf(n, ed, g.nodes[at]))
+			steps = e.appendStep(steps, g.nodes[p.from], p.ed, g.nodes[at])
 		}
 		return finishPath(steps, g.nodes[to])
 	}
 
 	startNode := g.nodes[start]
-	if d, ok := dist[adminNode]; ok {
+	if d := distOf(adminNode); d != unreached {
+		// Cluster admin reaches everything: its path says it all.
 		if d == 0 {
 			res.ClusterAdmin = true
-			return res
+		} else {
+			res.Paths = append(res.Paths, pathTo(adminNode))
 		}
-		res.Paths = append(res.Paths, pathTo(adminNode))
+		return res
 	}
 	var others []Path
-	for ni, d := range dist {
+	// The routes its own grants open, one step each (hubs named as such).
+	firstStep := map[int32]bool{}
+	startNode.edges(func(ed *edge) {
+		if ed.to == adminNode {
+			return
+		}
+		firstStep[ed.to] = true
+		steps := e.appendStep(nil, startNode, ed, g.nodes[ed.to])
+		last := &steps[len(steps)-1]
+		if last.LeadsTo == "" {
+			last.LeadsTo = e.hubLabel(g.nodes[ed.to])
+		}
+		others = append(others, finishPath(steps, nil, last.LeadsTo))
+		if m := g.nodes[ed.to]; m.kind == kSA || m.kind == kUser || m.kind == kGroup {
+			t := m.subject
+			others[len(others)-1].Target = &t
+		}
+	})
+	// Roles it gives itself.
+	if startNode.gainSet != nil {
+		for gi := range startNode.gains {
+			steps := gainSteps(startNode, []*capability{gainCap(startNode, gi, nil)})
+			others = append(others, finishPath(steps, nil, steps[len(steps)-1].LeadsTo))
+		}
+	}
+	// Further subjects, when cluster admin (which reaches them all) is out of reach:
+	// those some binding names (or the default service account of a namespace whose
+	// group is bound) that bring something the identity lacks.
+	var further []int32
+	for i, d := range dist {
+		ni := int32(i)
 		n := g.nodes[ni]
-		if ni == start || d == unreached || (n.kind != kSA && n.kind != kUser && n.kind != kGroup) || len(n.ids) == 0 {
+		if ni == start || d == unreached || firstStep[ni] || (n.kind != kSA && n.kind != kUser && n.kind != kGroup) {
 			continue
 		}
-		// Only what brings something new: a subject some binding names (or the default
-		// service account of a namespace whose group is bound) that the start is not.
-		_, named := e.ids[n.subject]
-		named = named || (n.kind == kSA && n.subject.Name == "default")
-		if named && slices.ContainsFunc(n.ids, func(id int32) bool { return !slices.Contains(startNode.ids, id) }) {
-			others = append(others, pathTo(ni))
+		if _, named := e.ids[n.subject]; named && slices.ContainsFunc(n.ids, func(id int32) bool { return !slices.Contains(startNode.ids, id) }) {
+			further = append(further, ni)
 		}
-
 	}
-	// Roles the identity gives itself.
-	for gi := range startNode.gains {
-		var steps []Step
-		for _, d := range gainClosure(startNode, []*capability{{gain: gi}}) {
-			steps = append(steps, startNode.gains[d].step)
+	slices.SortStableFunc(further, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(dist[a], dist[b]), CompareSubjects(g.nodes[a].subject, g.nodes[b].subject))
+	})
+	for _, ni := range further {
+		if len(others) >= MaxPaths {
+			break
 		}
-		last := steps[len(steps)-1]
-		others = append(others, finishPath(steps, nil, last.LeadsTo))
+		others = append(others, pathTo(ni))
 	}
-	slices.SortFunc(others, func(a, b Path) int {
+	slices.SortStableFunc(others, func(a, b Path) int {
 		return cmp.Or(cmp.Compare(len(a.Steps), len(b.Steps)), cmp.Compare(a.Reaches, b.Reaches))
 	})
+	if len(others)+len(further) > MaxPaths {
+		res.Omitted = len(others) + len(further) - MaxPaths
+	}
+	if len(others) > MaxPaths {
+		others = others[:MaxPaths]
+	}
 	res.Paths = append(res.Paths, others...)
 	return res
+}
+
+// hubLabel says what a hub stands for.
+func (e *Escalator) hubLabel(n *node) string {
+	switch n.kind {
+	case kHubNS:
+		return "any service account in namespace " + n.ns
+	case kHubAllSAs:
+		return "any service account in any namespace"
+	case kHubUsers:
+		return "any user"
+	case kHubGroups:
+		return "any group but " + SuperuserGroup
+	case kHubClients:
+		return "any user and groups but " + SuperuserGroup
+	}
+	return ""
+}
+
+// appendStep appends the steps of edge ed from n to m: the gains it needs, then its
+// route; a hub's member is the target of the step that entered the hub.
+func (e *Escalator) appendStep(steps []Step, n *node, ed *edge, m *node) []Step {
+	if n.kind >= kHubNS {
+		if len(steps) > 0 {
+			setTarget(&steps[len(steps)-1], m)
+		}
+		return steps
+	}
+	steps = append(steps, gainSteps(n, ed.caps)...)
+	return append(steps, e.stepOf(n, ed, m))
 }
 
 func setTarget(s *Step, n *node) {
@@ -1225,21 +1702,19 @@ func setTarget(s *Step, n *node) {
 	}
 	t := n.subject
 	s.Target = &t
-	s.LeadsTo = subjectLabel(t)
+	s.LeadsTo = SubjectLabel(t)
 }
 
 // stepOf is the step of edge ed from n to m.
 func (e *Escalator) stepOf(n *node, ed *edge, m *node) Step {
 	s := ed.step
-	var grants []string
-	for _, c := range ed.caps {
-		grants = append(grants, c.describe())
-	}
+	s.As = n.subject
 	if s.Grant == "" {
+		var grants []string
+		for _, c := range ed.caps {
+			grants = append(grants, c.describe())
+		}
 		s.Grant = strings.Join(grants, ", ")
-	}
-	if n.kind == kStart {
-		s.As = n.subject
 	}
 	if s.LeadsTo == "" {
 		switch {
@@ -1261,7 +1736,7 @@ func finishPath(steps []Step, to *node, reaches ...string) Path {
 		p.Reaches, p.ClusterAdmin = ReachesClusterAdmin, true
 	default:
 		t := to.subject
-		p.Reaches, p.Target = subjectLabel(t), &t
+		p.Reaches, p.Target = SubjectLabel(t), &t
 	}
 	for _, s := range steps {
 		if s.Condition != "" {
@@ -1283,7 +1758,7 @@ type Reached struct {
 // or permissions that allow it, each with its shortest path. direct are the subjects
 // WhoCan(q) lists; action is what the paths reach, in words. Sorted like WhoCan.
 func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []Reached {
-	g := e.graph()
+	g := e.graphFor(&q)
 	goal := map[int32]bool{}
 	for _, sa := range direct {
 		if id, ok := e.ids[sa.Subject]; ok {
@@ -1301,43 +1776,37 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 	for i := 0; i < len(g.nodes); i++ {
 		e.expand(int32(i))
 	}
-	// Reverse edges.
-	type rev struct {
-		from int32
-		edge int
-	}
-	back := make([][]rev, len(g.nodes))
+	back := make([][]via, len(g.nodes))
 	for ni, n := range g.nodes {
-		for k := range n.edges {
-			back[n.edges[k].to] = append(back[n.edges[k].to], rev{int32(ni), k})
-		}
+		n.edges(func(ed *edge) { back[ed.to] = append(back[ed.to], via{int32(ni), ed}) })
 	}
 	// Goals: cluster admin, the identities allowed directly, and permissions an
 	// identity gives itself that allow the action (at the cost of their steps).
 	dist := make([]int, len(g.nodes))
-	next := make([]int, len(g.nodes)) // edge to follow; -1: a goal; -2-gi: gain gi allows it
+	next := make([]*edge, len(g.nodes))
+	goalGain := make([]int, len(g.nodes)) // -1: allowed as it is; else the gain that allows it
 	for i := range dist {
-		dist[i], next[i] = unreached, -1
+		dist[i], goalGain[i] = unreached, -1
 	}
-	q2 := &pq{dist: dist}
-	setGoal := func(ni int32, d, via int) {
+	q2 := &pq{dist: func(i int32) int { return dist[i] }}
+	setGoal := func(ni int32, d, gi int) {
 		if d < dist[ni] {
-			dist[ni], next[ni] = d, via
+			dist[ni], goalGain[ni] = d, gi
 			heap.Push(q2, ni)
 		}
 	}
 	setGoal(adminNode, 0, -1)
-	clusterLevel := q.ClusterLevel()
 	for ni, n := range g.nodes {
 		if slices.ContainsFunc(n.ids, func(id int32) bool { return goal[id] }) {
 			setGoal(int32(ni), 0, -1)
 			continue
 		}
+		if n.gainSet == nil {
+			continue
+		}
 		for gi := range n.gains {
-			gn := &n.gains[gi]
-			in := gn.scope == "" || (!clusterLevel && (gn.scope == "*" || q.AllNamespaces || gn.scope == q.Namespace))
-			if in && FirstAllowingRule(&q.Attributes, gn.rules) >= 0 {
-				setGoal(int32(ni), len(gainClosure(n, []*capability{{gain: gi}})), -2-gi)
+			if t := n.gains[gi].target; t != nil {
+				setGoal(int32(ni), len(gainClosure(n, []*capability{gainCap(n, gi, t)})), gi)
 			}
 		}
 	}
@@ -1350,9 +1819,8 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 		done[mi] = true
 		for _, r := range back[mi] {
 			n := g.nodes[r.from]
-			d := dist[mi] + e.edgeWeight(n, &n.edges[r.edge])
-			if d < dist[r.from] {
-				dist[r.from], next[r.from] = d, r.edge
+			if d := dist[mi] + edgeWeight(n, r.ed); d < dist[r.from] {
+				dist[r.from], next[r.from], goalGain[r.from] = d, r.ed, -1
 				heap.Push(q2, r.from)
 			}
 		}
@@ -1365,20 +1833,9 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 		}
 		var steps []Step
 		at := ci
-		for next[at] >= 0 {
-			n := g.nodes[at]
-			ed := &n.edges[next[at]]
-			m := g.nodes[ed.to]
-			if n.kind >= kHubNS {
-				if len(steps) > 0 {
-					setTarget(&steps[len(steps)-1], m)
-				}
-			} else {
-				for _, gi := range gainClosure(n, ed.caps) {
-					steps = append(steps, n.gains[gi].step)
-				}
-				steps = append(steps, e.stepOf(n, ed, m))
-			}
+		for next[at] != nil {
+			ed := next[at]
+			steps = e.appendStep(steps, g.nodes[at], ed, g.nodes[ed.to])
 			at = ed.to
 		}
 		n := g.nodes[at]
@@ -1386,11 +1843,9 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 		switch {
 		case at == adminNode:
 			p = finishPath(steps, n)
-		case next[at] <= -2:
-			gi := -2 - next[at]
-			for _, d := range gainClosure(n, []*capability{{gain: gi}}) {
-				steps = append(steps, n.gains[d].step)
-			}
+		case goalGain[at] >= 0:
+			gi := goalGain[at]
+			steps = append(steps, gainSteps(n, []*capability{gainCap(n, gi, n.gains[gi].target)})...)
 			p = finishPath(steps, nil, action)
 		default:
 			p = finishPath(steps, nil, action)

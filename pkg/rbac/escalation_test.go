@@ -74,7 +74,7 @@ func routesOf(p Path) string {
 	for _, s := range p.Steps {
 		r := s.Route
 		if s.Target != nil {
-			r += ">" + subjectLabel(*s.Target)
+			r += ">" + SubjectLabel(*s.Target)
 		}
 		rs = append(rs, r)
 	}
@@ -135,19 +135,18 @@ func TestEscalationFrom(t *testing.T) {
 	if res := e.From(user("root"), IdentityOf(user("root")), nil); !res.ClusterAdmin || len(res.Paths) != 0 {
 		t.Errorf("root: %+v", res)
 	}
-	res := e.From(user("nsbinder"), IdentityOf(user("nsbinder")), nil)
+	// Cluster admin reaches everything: its path is the only one.
+	if res := e.From(user("nsbinder"), IdentityOf(user("nsbinder")), nil); len(res.Paths) != 1 {
+		t.Errorf("nsbinder: %d paths, want the one to cluster admin", len(res.Paths))
+	}
+	// Out of reach of cluster admin: the routes its grants open, and what they lead to.
+	quiet := e.From(user("quiet"), IdentityOf(user("quiet")), nil)
 	var reaches []string
-	for _, p := range res.Paths {
+	for _, p := range quiet.Paths {
 		reaches = append(reaches, p.Reaches+": "+routesOf(p))
 	}
-	want := []string{
-		"ClusterRole/admin bound in namespace kube-system: bind",
-		"serviceaccount/kube-system/deployer: bind create-pods>serviceaccount/kube-system/deployer",
-		"serviceaccount/kube-system/ops: bind create-pods>serviceaccount/kube-system/ops",
-	}
-	// The admin path first, then the role it binds and the service accounts that brings.
-	if d := cmp.Diff(want, reaches[len(reaches)-3:]); d != "" || !res.Paths[0].ClusterAdmin {
-		t.Errorf("nsbinder (-want +got):\n%s\n%v", d, reaches)
+	if d := cmp.Diff([]string{"any service account in namespace quiet: create-pods"}, reaches); d != "" {
+		t.Errorf("quiet (-want +got):\n%s", d)
 	}
 }
 
@@ -159,7 +158,7 @@ func TestEscalationReaching(t *testing.T) {
 	direct := ix.WhoCan(q)
 	got := map[string]string{}
 	for _, r := range e.Reaching(q, direct.Subjects, "delete nodes") {
-		got[subjectLabel(r.Subject)] = routesOf(r.Path)
+		got[SubjectLabel(r.Subject)] = routesOf(r.Path)
 		if r.Path.Reaches != ReachesClusterAdmin && r.Path.Reaches != "delete nodes" {
 			t.Errorf("%v reaches %q", r.Subject, r.Path.Reaches)
 		}

@@ -28,6 +28,56 @@ type MatrixRow struct {
 	Verbs      []string
 }
 
+// StandardVerbs are the verbs every resource type is asked about, kubectl's, in its
+// order.
+func StandardVerbs() []string {
+	return []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+}
+
+// ResourceType is a resource type a cluster serves, or that only RBAC knows, with its
+// subresources.
+type ResourceType struct {
+	Group, Resource string
+	Namespaced      bool
+	// RBACOnly: users, groups, uids, userextras (impersonated), signers (approved).
+	RBACOnly     bool
+	Subresources []SubresourceType
+}
+
+// SubresourceType is a subresource and the verbs discovery lists for it.
+type SubresourceType struct {
+	Name  string
+	Verbs []string
+}
+
+// MatrixRows are the rows of a matrix over types: each type with the standard verbs
+// and the special verbs the API server checks on it (impersonate on serviceaccounts;
+// bind and escalate on roles and clusterroles; only impersonate on users, groups,
+// uids and userextras; only approve, sign and attest on signers), then each
+// subresource with its verbs.
+func MatrixRows(types []ResourceType) []MatrixRow {
+	var rows []MatrixRow
+	for _, t := range types {
+		verbs := StandardVerbs()
+		switch {
+		case t.Group == "" && (t.Resource == "users" || t.Resource == "groups"),
+			t.Group == "authentication.k8s.io" && (t.Resource == "uids" || t.Resource == "userextras"):
+			verbs = []string{"impersonate"}
+		case t.Group == "certificates.k8s.io" && t.Resource == "signers":
+			verbs = []string{"approve", "sign", "attest"}
+		case t.Group == "" && t.Resource == "serviceaccounts":
+			verbs = append(verbs, "impersonate")
+		case t.Group == rbacv1.GroupName && (t.Resource == "roles" || t.Resource == "clusterroles"):
+			verbs = append(verbs, "bind", "escalate")
+		}
+		rows = append(rows, MatrixRow{Group: t.Group, Resource: t.Resource, Namespaced: t.Namespaced, Verbs: verbs})
+		for _, sub := range t.Subresources {
+			rows = append(rows, MatrixRow{Group: t.Group, Resource: t.Resource, Subresource: sub.Name, Namespaced: t.Namespaced, Verbs: sub.Verbs})
+		}
+	}
+	return rows
+}
+
 // Authorizer is an authorizer the API server consults beside RBAC for one identity:
 // EKS access policies for an IAM principal. Implementations are pure.
 type Authorizer interface {
