@@ -92,6 +92,9 @@ func BenchmarkWhoCanEscalation(b *testing.B) {
 	}{
 		{"all-namespaces/get-secrets", rbac.Query{Attributes: rbac.Attributes{Verb: "get", Resource: "secrets"}, AllNamespaces: true}},
 		{"cluster/delete-nodes", rbac.Query{Attributes: rbac.Attributes{Verb: "delete", Resource: "nodes"}}},
+		// Questions system:authenticated is not allowed directly: thousands reach them.
+		{"namespace/create-pods-exec", rbac.Query{Attributes: rbac.Attributes{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "ns-7"}}},
+		{"cluster/escalate-clusterroles", rbac.Query{Attributes: rbac.Attributes{Verb: "escalate", APIGroup: "rbac.authorization.k8s.io", Resource: "clusterroles"}}},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -243,6 +244,8 @@ type capability struct {
 	// gain is the index of the gain (in gs) that gave it, -1 for none.
 	gain int
 	gs   *gainSet
+	// kid is its interned key plus one (0: not yet interned).
+	kid int32
 }
 
 func (c *capability) key() capKey {
@@ -389,6 +392,13 @@ type Escalator struct {
 	star []rbacv1.PolicyRule
 	// gainsMemo: the gains of an identity by the subjects that give them.
 	gainsMemo map[string]*gainSet
+	// targetMemo: the role a bind grant binds that allows the target, by grant and scope.
+	targetMemo map[targetKey]*ObjectRef
+	// keyIDs interns capability keys; bindMemo and starMemo are what binding and
+	// rewriting roles give in a scope.
+	keyIDs   map[capKey]int32
+	bindMemo map[targetKey][]item
+	starMemo map[string][]item
 
 	// target is the who-can question the graph was built for (Reaching), nil for From.
 	target *Query
@@ -405,6 +415,7 @@ const gainKinds = 1<<tCreateRB | 1<<tCreateCRB | 1<<tBindRole | 1<<tBindCR | 1<<
 func NewEscalator(s *Snapshot, ix *Index, opts EscalationOptions) *Escalator {
 	e := &Escalator{ix: ix, opts: opts, triggers: staticTriggers(), ids: map[Subject]int32{},
 		clusterRoles: map[string]*rbacv1.ClusterRole{}, roles: map[string][]*rbacv1.Role{}, capsOf: map[*rbacv1.PolicyRule][]roleCap{},
+		keyIDs: map[capKey]int32{}, bindMemo: map[targetKey][]item{}, starMemo: map[string][]item{},
 		roleUnion: map[string][]unionRole{}, crUnions: map[string][]unionRole{}, sasIn: map[string][]Subject{}, gainsMemo: map[string]*gainSet{},
 		star: []rbacv1.PolicyRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}}
 	for i, o := range opts.AdminObjects {
@@ -598,6 +609,8 @@ type node struct {
 type gainSet struct {
 	gains  []gain
 	gained []capability
+	// admin: a gain gives every verb on every resource cluster-wide.
+	admin bool
 }
 
 // gain is permissions an identity gives itself: roles it binds in a scope with one
@@ -651,6 +664,7 @@ func (e *Escalator) graphFor(target *Query) *graph {
 	if e.g == nil || e.target != target {
 		e.target = target
 		e.gainsMemo = map[string]*gainSet{}
+		e.targetMemo = map[targetKey]*ObjectRef{}
 		e.g = &graph{byKey: map[string]int32{}}
 		e.node("admin", func() *node { return &node{kind: kAdmin} })
 	}
@@ -915,6 +929,28 @@ func (e *Escalator) gainsOf(n *node) {
 			return
 		}
 	}
+	// Answering who-can (Reaching), a path to cluster admin is enough: when one of the
+	// subjects alone gives itself cluster admin, so does the identity (it holds the
+	// same grants), and that subject's gains (computed once) stand for the identity's.
+	// Subjects share groups (system:authenticated above all), so this saves working
+	// out the same gains once per identity. From keeps the shortest path and does not
+	// take it.
+	if e.target != nil && len(from) > 1 {
+		for _, id := range from {
+			if e.kinds[id]&gainKinds == 0 {
+				continue
+			}
+			one := &node{kind: kGroup, ids: []int32{id}, id: n.id}
+			e.gainsOf(one)
+			if one.gainSet.admin {
+				n.gainSet = one.gainSet
+				if memo != "" {
+					e.gainsMemo[memo] = one.gainSet
+				}
+				return
+			}
+		}
+	}
 	gs := &gainSet{}
 	n.gainSet = gs
 	if memo != "" {
@@ -924,46 +960,37 @@ func (e *Escalator) gainsOf(n *node) {
 	forFrom := func(fn func(c *capability)) {
 		e.forCaps(&node{ids: from, own: n.own, gainSet: gs}, fn)
 	}
-	have := map[capKey]bool{}
-	forFrom(func(c *capability) { have[c.key()] = true })
+	// have: what the identity holds (capability keys, interned).
+	var have bitset
+	forFrom(func(c *capability) { have.set(e.capID(c)) })
 	gainAt := map[string]int{}
-	var admin bool
-	// isNew: the identity lacks what rc gives in ns (in ns, or everywhere).
-	isNew := func(rc *roleCap, ns string) bool {
-		c := capability{roleCap: rc, ns: ns}
-		if have[c.key()] {
-			return false
-		}
-		c.ns = ""
-		return !have[c.key()]
-	}
 	// grant adds a gain (once per route, pair of grants, scope and rewritten role)
-	// with the capabilities items bring in scope.
-	type item struct {
-		rc   *roleCap
-		role *ObjectRef
-	}
+	// with the capabilities items bring in scope that the identity lacks (in scope,
+	// or everywhere).
 	grant := func(route string, scope string, caps []*capability, role, binding *ObjectRef, items []item, target *ObjectRef) {
 		ns := scope
 		if scope == "*" {
 			ns = ""
 		}
-		var fresh []item
-		for _, it := range items {
-			if (!it.rc.trig.cluster || scope == "") && isNew(it.rc, ns) {
-				fresh = append(fresh, it)
+		fresh := false
+		for i := range items {
+			if it := &items[i]; !have.has(it.id) && !have.has(it.idAll) {
+				fresh = true
+				break
 			}
 		}
-		if len(fresh) == 0 && target == nil {
+		if !fresh && target == nil {
 			return
 		}
-		k := route + "|" + scope
+		var kb strings.Builder
+		kb.WriteString(route + "|" + scope)
 		for _, c := range caps {
-			k += "|" + fmt.Sprint(c.key())
+			kb.WriteString("|" + strconv.Itoa(int(e.capID(c))))
 		}
 		if role != nil {
-			k += "|" + role.String()
+			kb.WriteString("|" + role.String())
 		}
+		k := kb.String()
 		gi, ok := gainAt[k]
 		if !ok {
 			gi = len(gs.gains)
@@ -973,43 +1000,38 @@ func (e *Escalator) gainsOf(n *node) {
 		if target != nil && gs.gains[gi].target == nil {
 			gs.gains[gi].target = target
 		}
-		for _, it := range fresh {
-			if !isNew(it.rc, ns) {
+		for i := range items {
+			it := &items[i]
+			if have.has(it.id) || have.has(it.idAll) {
 				continue
 			}
-			c := capability{roleCap: it.rc, ns: ns, role: it.role, gain: gi, gs: gs}
-			have[c.key()] = true
-			gs.gained = append(gs.gained, c)
+			r := it.role
+			if r == nil {
+				r = role
+			}
+			have.set(it.id)
+			gs.gained = append(gs.gained, capability{roleCap: it.rc, ns: ns, role: r, gain: gi, gs: gs, kid: it.id + 1})
 			if it.rc.trig.t == tAdmin && ns == "" {
-				admin = true
+				gs.admin = true
 			}
 		}
-	}
-	// star: what a rewritten role gives.
-	star := func(role *ObjectRef) []item {
-		caps := e.roleCaps(e.star)
-		out := make([]item, len(caps))
-		for i := range caps {
-			out[i] = item{&caps[i], role}
-		}
-		return out
 	}
 
 	type pairKey struct {
-		cb, cr capKey
-		scope  string
+		cr    capKey
+		scope string
 	}
 	donePairs := map[pairKey]bool{}
-	for changed := true; changed && !admin; {
+	for changed := true; changed && !gs.admin; {
 		before := len(gs.gained) + len(gs.gains)
 		byKind := map[trig][]*capability{}
-		seen := map[capKey]bool{}
+		var seen bitset
 		forFrom(func(c *capability) {
 			if gainKinds&bit(c.trig.t) == 0 {
 				return
 			}
-			if k := c.key(); !seen[k] {
-				seen[k] = true
+			if k := e.capID(c); !seen.has(k) {
+				seen.set(k)
 				byKind[c.trig.t] = append(byKind[c.trig.t], c)
 			}
 		})
@@ -1027,33 +1049,32 @@ func (e *Escalator) gainsOf(n *node) {
 			byNS[t] = m
 		}
 		at := func(t trig, ns string) []*capability { return byNS[t][ns] }
-		covering := func(t trig, ns string) []*capability { // in ns, or everywhere
-			out := at(t, "")
-			if ns != "" {
-				out = append(slices.Clone(out), at(t, ns)...)
+		covering := func(t trig, ns string) []*capability { // in ns, or everywhere (not to be appended to)
+			all := at(t, "")
+			if ns == "" {
+				return all
 			}
-			return out
+			in := at(t, ns)
+			switch {
+			case len(in) == 0:
+				return all
+			case len(all) == 0:
+				return in
+			}
+			return slices.Concat(all, in)
 		}
 		// bind: a binding naming itself, to a role it may bind (the authorizer checks
 		// bind in the binding's namespace).
 		bind := func(cb, cr *capability, scope string) {
-			pk := pairKey{cb.key(), cr.key(), scope}
-			if donePairs[pk] {
+			// The roles a bind grant reaches in a scope give the same whichever grant
+			// creates the binding: once is enough (capabilities only grow).
+			pk := pairKey{capKey{trig: cr.trig, names: cr.namesKey}, scope}
+			if gs.admin || donePairs[pk] {
 				return // nothing it gives is new since
 			}
 			donePairs[pk] = true
-			u := e.bindableCRs(cr.names)
-			if cr.trig.t == tBindRole {
-				u = e.bindableRoles(scope, cr.names)
-			}
-			var items []item
-			for i := range u {
-				for _, rc := range u[i].caps {
-					items = append(items, item{rc, &u[i].role})
-				}
-			}
 			target, _ := e.bindableTarget(cr, scope)
-			grant(RouteBind, scope, []*capability{cb, cr}, nil, nil, items, target)
+			grant(RouteBind, scope, []*capability{cb, cr}, nil, nil, e.bindItems(cr, scope), target)
 		}
 		for _, cb := range byKind[tCreateCRB] {
 			for _, cr := range at(tBindCR, "") {
@@ -1065,9 +1086,9 @@ func (e *Escalator) gainsOf(n *node) {
 			// namespace: bind anywhere.
 			var crs []*capability
 			if cb.ns != "" {
-				crs = append(covering(tBindCR, cb.ns), covering(tBindRole, cb.ns)...)
+				crs = slices.Concat(covering(tBindCR, cb.ns), covering(tBindRole, cb.ns))
 			} else {
-				crs = append(slices.Clone(byKind[tBindCR]), byKind[tBindRole]...)
+				crs = slices.Concat(byKind[tBindCR], byKind[tBindRole])
 			}
 			for _, cr := range crs {
 				scope, ok := bindScope(cb, cr)
@@ -1099,19 +1120,22 @@ func (e *Escalator) gainsOf(n *node) {
 						if e.scopeCoversTarget(br.ns) {
 							target = role
 						}
-						grant(RouteEscalate, br.ns, []*capability{ce, cu}, role, br.ref, star(role), target)
+						grant(RouteEscalate, br.ns, []*capability{ce, cu}, role, br.ref, e.starItems(br.ns), target)
 					}
 				}
 			}
 		}
 		// ...or a new role of its own, created empty, bound to itself, then rewritten.
 		newRole := func(ref ObjectRef, scope string, caps ...*capability) {
+			if gs.admin {
+				return
+			}
 			role := &ref
 			var target *ObjectRef
 			if e.scopeCoversTarget(scope) {
 				target = role
 			}
-			grant(RouteEscalate, scope, caps, role, nil, star(role), target)
+			grant(RouteEscalate, scope, caps, role, nil, e.starItems(scope), target)
 		}
 		if cc := firstAllowing(byKind[tCreateCR], ""); cc != nil {
 			if ce, cu, name, ok := nameable(byKind[tEscCR], byKind[tUpdateCR]); ok {
@@ -1141,6 +1165,101 @@ func (e *Escalator) gainsOf(n *node) {
 		}
 		changed = len(gs.gained)+len(gs.gains) > before
 	}
+}
+
+// bitset is a set of small non-negative integers (interned capability keys).
+type bitset []uint64
+
+func (b *bitset) set(i int32) {
+	for int(i>>6) >= len(*b) {
+		*b = append(*b, 0)
+	}
+	(*b)[i>>6] |= 1 << (i & 63)
+}
+
+func (b bitset) has(i int32) bool {
+	w := int(i >> 6)
+	return w < len(b) && b[w]&(1<<(i&63)) != 0
+}
+
+// capID is the interned key of what c opens (computed once per capability).
+func (e *Escalator) capID(c *capability) int32 {
+	if c.kid == 0 {
+		c.kid = e.keyID(c.key()) + 1
+	}
+	return c.kid - 1
+}
+
+func (e *Escalator) keyID(k capKey) int32 {
+	if id, ok := e.keyIDs[k]; ok {
+		return id
+	}
+	id := int32(len(e.keyIDs))
+	e.keyIDs[k] = id
+	return id
+}
+
+// item is a capability a gain brings in its scope: a rule of a role bound, or of a
+// role rewritten (role nil: the gain's).
+type item struct {
+	rc   *roleCap
+	role *ObjectRef
+	// id and idAll are the interned keys of rc in the scope and everywhere.
+	id, idAll int32
+}
+
+// items are the capabilities u gives in scope ("*": every namespace), cluster-level
+// ones only at cluster level.
+func (e *Escalator) items(u []unionRole, scope string) []item {
+	ns := scope
+	if scope == "*" {
+		ns = ""
+	}
+	var out []item
+	for i := range u {
+		for _, rc := range u[i].caps {
+			if rc.trig.cluster && scope != "" {
+				continue
+			}
+			out = append(out, item{rc: rc, role: &u[i].role,
+				id: e.keyID(capKey{trig: rc.trig, ns: ns, names: rc.namesKey}), idAll: e.keyID(capKey{trig: rc.trig, names: rc.namesKey})})
+		}
+	}
+	return out
+}
+
+// bindItems is what binding the roles bind grant cr allows gives in scope, worked
+// out once per snapshot.
+func (e *Escalator) bindItems(cr *capability, scope string) []item {
+	k := targetKey{t: cr.trig.t, names: cr.namesKey, scope: scope}
+	if it, ok := e.bindMemo[k]; ok {
+		return it
+	}
+	u := e.bindableCRs(cr.names)
+	if cr.trig.t == tBindRole {
+		u = e.bindableRoles(scope, cr.names)
+	}
+	it := e.items(u, scope)
+	e.bindMemo[k] = it
+	return it
+}
+
+// starItems is what a rewritten role (every verb on everything) gives in scope.
+func (e *Escalator) starItems(scope string) []item {
+	if it, ok := e.starMemo[scope]; ok {
+		return it
+	}
+	caps := e.roleCaps(e.star)
+	u := []unionRole{{}}
+	for i := range caps {
+		u[0].caps = append(u[0].caps, &caps[i])
+	}
+	it := e.items(u, scope)
+	for i := range it {
+		it[i].role = nil
+	}
+	e.starMemo[scope] = it
+	return it
 }
 
 // roleNamespaces are the namespaces that have Roles, sorted.
@@ -1177,6 +1296,21 @@ func (e *Escalator) bindableTarget(cr *capability, scope string) (*ObjectRef, bo
 	if e.target == nil || !e.scopeCoversTarget(scope) {
 		return nil, false
 	}
+	k := targetKey{t: cr.trig.t, names: cr.namesKey, scope: scope}
+	if r, ok := e.targetMemo[k]; ok {
+		return r, r != nil
+	}
+	r, ok := e.findBindableTarget(cr, scope)
+	e.targetMemo[k] = r
+	return r, ok
+}
+
+type targetKey struct {
+	t            trig
+	names, scope string
+}
+
+func (e *Escalator) findBindableTarget(cr *capability, scope string) (*ObjectRef, bool) {
 	a := &e.target.Attributes
 	if cr.trig.t == tBindCR {
 		for _, name := range e.crNames {
@@ -1439,10 +1573,13 @@ type pq struct {
 	dist  func(int32) int
 }
 
-func (q *pq) Len() int           { return len(q.items) }
-func (q *pq) Less(i, j int) bool { return q.dist(q.items[i]) < q.dist(q.items[j]) }
-func (q *pq) Swap(i, j int)      { q.items[i], q.items[j] = q.items[j], q.items[i] }
-func (q *pq) Push(x any)         { q.items = append(q.items, x.(int32)) }
+func (q *pq) Len() int { return len(q.items) }
+func (q *pq) Less(i, j int) bool {
+	a, b := q.items[i], q.items[j]
+	return cmp.Or(cmp.Compare(q.dist(a), q.dist(b)), cmp.Compare(a, b)) < 0
+}
+func (q *pq) Swap(i, j int) { q.items[i], q.items[j] = q.items[j], q.items[i] }
+func (q *pq) Push(x any)    { q.items = append(q.items, x.(int32)) }
 func (q *pq) Pop() any {
 	x := q.items[len(q.items)-1]
 	q.items = q.items[:len(q.items)-1]
@@ -1755,105 +1892,160 @@ type Reached struct {
 // Reaching answers the who-can question q from the escalation side: the subjects some
 // binding names (system:masters aside) that are not allowed q, as IdentityOf has them
 // (their implicit groups included), but reach an identity that is, or cluster admin,
-// or permissions that allow it, each with its shortest path. direct are the subjects
-// WhoCan(q) lists; action is what the paths reach, in words. Sorted like WhoCan.
+// or permissions that allow it, each with a path. direct are the subjects WhoCan(q)
+// lists; action is what the paths reach, in words. Sorted like WhoCan.
+//
+// Every identity is its own subject plus groups others share (system:authenticated,
+// system:serviceaccounts and the namespace's). When those groups alone reach the
+// action, the identity does too, by the same path (its steps taken as the identity):
+// that path is found once per set of groups, and it is the one shown, which may be
+// longer than one through the identity's own grants. Otherwise the identity's own
+// search runs, and what a search that found nothing explored is known to lead
+// nowhere for the searches after it.
 func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []Reached {
-	g := e.graphFor(&q)
+	e.graphFor(&q)
 	goal := map[int32]bool{}
 	for _, sa := range direct {
 		if id, ok := e.ids[sa.Subject]; ok {
 			goal[id] = true
 		}
 	}
-	// Every candidate, and everything it reaches.
-	var candidates []int32
+	isGoal := func(ni int32) bool {
+		return ni == adminNode || slices.ContainsFunc(e.g.nodes[ni].ids, func(id int32) bool { return goal[id] })
+	}
+	dead := map[int32]bool{}
+	shared := map[string]*Path{}
+	groups := Subject{Kind: "shared groups"} // As of the steps a shared search takes
+	var out []Reached
 	for _, s := range e.ix.subjects {
 		if s.Kind == rbacv1.GroupKind && s.Name == SuperuserGroup {
 			continue
 		}
-		candidates = append(candidates, e.subjectNode(s))
-	}
-	for i := 0; i < len(g.nodes); i++ {
-		e.expand(int32(i))
-	}
-	back := make([][]via, len(g.nodes))
-	for ni, n := range g.nodes {
-		n.edges(func(ed *edge) { back[ed.to] = append(back[ed.to], via{int32(ni), ed}) })
-	}
-	// Goals: cluster admin, the identities allowed directly, and permissions an
-	// identity gives itself that allow the action (at the cost of their steps).
-	dist := make([]int, len(g.nodes))
-	next := make([]*edge, len(g.nodes))
-	goalGain := make([]int, len(g.nodes)) // -1: allowed as it is; else the gain that allows it
-	for i := range dist {
-		dist[i], goalGain[i] = unreached, -1
-	}
-	q2 := &pq{dist: func(i int32) int { return dist[i] }}
-	setGoal := func(ni int32, d, gi int) {
-		if d < dist[ni] {
-			dist[ni], goalGain[ni] = d, gi
-			heap.Push(q2, ni)
+		ci := e.subjectNode(s)
+		if isGoal(ci) {
+			continue // allowed as it is
 		}
-	}
-	setGoal(adminNode, 0, -1)
-	for ni, n := range g.nodes {
-		if slices.ContainsFunc(n.ids, func(id int32) bool { return goal[id] }) {
-			setGoal(int32(ni), 0, -1)
-			continue
-		}
-		if n.gainSet == nil {
-			continue
-		}
-		for gi := range n.gains {
-			if t := n.gains[gi].target; t != nil {
-				setGoal(int32(ni), len(gainClosure(n, []*capability{gainCap(n, gi, t)})), gi)
+		n := e.g.nodes[ci]
+		own, hasOwn := e.ids[n.subject]
+		var others []int32
+		var names []string
+		for _, id := range n.ids {
+			if !hasOwn || id != own {
+				others = append(others, id)
+				names = append(names, e.ix.subjects[id].Name)
 			}
 		}
-	}
-	done := make([]bool, len(g.nodes))
-	for q2.Len() > 0 {
-		mi := heap.Pop(q2).(int32)
-		if done[mi] {
-			continue
-		}
-		done[mi] = true
-		for _, r := range back[mi] {
-			n := g.nodes[r.from]
-			if d := dist[mi] + edgeWeight(n, r.ed); d < dist[r.from] {
-				dist[r.from], next[r.from], goalGain[r.from] = d, r.ed, -1
-				heap.Push(q2, r.from)
+		var p *Path
+		if hasOwn && len(others) > 0 {
+			key := fmt.Sprint(others)
+			sp, ok := shared[key]
+			if !ok {
+				si := e.node("shared/"+key, func() *node {
+					return &node{kind: kGroup, subject: groups, id: Identity{Groups: names}}
+				})
+				sp = e.search(si, isGoal, dead, action)
+				shared[key] = sp
+			}
+			if sp != nil {
+				c := *sp
+				c.Steps = slices.Clone(c.Steps)
+				for i := range c.Steps {
+					if c.Steps[i].As == groups {
+						c.Steps[i].As = n.subject
+					}
+				}
+				p = &c
 			}
 		}
-	}
-
-	var out []Reached
-	for _, ci := range candidates {
-		if dist[ci] == 0 || dist[ci] == unreached {
-			continue
+		if p == nil {
+			p = e.search(ci, isGoal, dead, action)
 		}
-		var steps []Step
-		at := ci
-		for next[at] != nil {
-			ed := next[at]
-			steps = e.appendStep(steps, g.nodes[at], ed, g.nodes[ed.to])
-			at = ed.to
+		if p != nil {
+			out = append(out, Reached{Subject: n.subject, Path: *p})
 		}
-		n := g.nodes[at]
-		var p Path
-		switch {
-		case at == adminNode:
-			p = finishPath(steps, n)
-		case goalGain[at] >= 0:
-			gi := goalGain[at]
-			steps = append(steps, gainSteps(n, []*capability{gainCap(n, gi, n.gains[gi].target)})...)
-			p = finishPath(steps, nil, action)
-		default:
-			p = finishPath(steps, nil, action)
-			t := n.subject
-			p.Target = &t
-		}
-		out = append(out, Reached{Subject: g.nodes[ci].subject, Path: p})
 	}
 	slices.SortFunc(out, func(a, b Reached) int { return CompareSubjects(a.Subject, b.Subject) })
 	return out
+}
+
+// search is the shortest path from node start to a goal (isGoal, or a role it can
+// give itself that allows the question the graph is built for), nil when there is
+// none; then every node it explored is marked in dead (nothing it reaches is a goal),
+// and later searches stop there.
+func (e *Escalator) search(start int32, isGoal func(int32) bool, dead map[int32]bool, action string) *Path {
+	g := e.g
+	dist := map[int32]int{start: 0}
+	parent := map[int32]via{}
+	q := &pq{dist: func(i int32) int { return dist[i] }}
+	heap.Push(q, start)
+	done := map[int32]bool{}
+	best, bestAt, bestGain := unreached, int32(-1), -1
+	var explored []int32
+	for q.Len() > 0 {
+		ni := heap.Pop(q).(int32)
+		if done[ni] {
+			continue
+		}
+		d := dist[ni]
+		if d >= best {
+			break
+		}
+		done[ni] = true
+		explored = append(explored, ni)
+		if isGoal(ni) {
+			best, bestAt, bestGain = d, ni, -1
+			break
+		}
+		if dead[ni] {
+			continue
+		}
+		e.expand(ni)
+		n := g.nodes[ni]
+		if n.gainSet != nil {
+			for gi := range n.gains {
+				if t := n.gains[gi].target; t != nil {
+					if c := d + len(gainClosure(n, []*capability{gainCap(n, gi, t)})); c < best {
+						best, bestAt, bestGain = c, ni, gi
+					}
+				}
+			}
+		}
+		n.edges(func(ed *edge) {
+			nd := d + edgeWeight(n, ed)
+			if old, ok := dist[ed.to]; !ok || nd < old {
+				dist[ed.to], parent[ed.to] = nd, via{ni, ed}
+				heap.Push(q, ed.to)
+			}
+		})
+	}
+	if bestAt < 0 {
+		for _, ni := range explored {
+			dead[ni] = true
+		}
+		return nil
+	}
+	var hops []int32
+	for at := bestAt; at != start; at = parent[at].from {
+		hops = append(hops, at)
+	}
+	slices.Reverse(hops)
+	var steps []Step
+	for _, at := range hops {
+		p := parent[at]
+		steps = e.appendStep(steps, g.nodes[p.from], p.ed, g.nodes[at])
+	}
+	n := g.nodes[bestAt]
+	var p Path
+	switch {
+	case bestAt == adminNode:
+		p = finishPath(steps, n)
+	case bestGain >= 0:
+		steps = append(steps, gainSteps(n, []*capability{gainCap(n, bestGain, n.gains[bestGain].target)})...)
+		p = finishPath(steps, nil, action)
+	default:
+		p = finishPath(steps, nil, action)
+		t := n.subject
+		p.Target = &t
+	}
+	return &p
 }

@@ -91,20 +91,20 @@ func TestEscalationFrom(t *testing.T) {
 		// want is the routes of the shortest path to cluster admin, "" for none.
 		want string
 	}{
-		{user("podder"), "create-pods>serviceaccount/kube-system/ops cluster-admin"},
-		{user("deployer-user"), "workloads>serviceaccount/kube-system/ops cluster-admin"},
-		{user("execer"), "running-pods>serviceaccount/kube-system/ops cluster-admin"},
+		{user("podder"), "create-pods>serviceaccount/kube-system/deployer cluster-admin"},
+		{user("deployer-user"), "workloads>serviceaccount/kube-system/deployer cluster-admin"},
+		{user("execer"), "running-pods>serviceaccount/kube-system/deployer cluster-admin"},
 		{user("dev"), "create-pods>serviceaccount/app/builder serviceaccount-token>serviceaccount/kube-system/ops cluster-admin"},
 		{user("imp-root"), "impersonate>user/root cluster-admin"},
 		{user("imp-all"), "impersonate>group/system:masters"},
 		{user("binder"), "bind cluster-admin"},
 		{user("escalator"), "escalate cluster-admin"},
 		{user("writer"), "escalate cluster-admin"},
-		{user("lister"), "secrets>serviceaccount/kube-system/ops cluster-admin"},
-		{user("proxy"), "nodes-proxy>serviceaccount/kube-system/ops cluster-admin"},
+		{user("lister"), "secrets>serviceaccount/kube-system/deployer cluster-admin"},
+		{user("proxy"), "nodes-proxy>serviceaccount/kube-system/deployer cluster-admin"},
 		{user("aws"), "aws-auth"},
 		{user("csr"), "csr>user/root cluster-admin"},
-		{user("hooks"), "webhook>serviceaccount/kube-system/ops cluster-admin"},
+		{user("hooks"), "webhook>serviceaccount/kube-system/deployer cluster-admin"},
 		{user("quiet"), ""},
 		{user("nsbinder"), "bind aws-auth"}, // admin in kube-system includes configmaps
 	}
@@ -164,7 +164,7 @@ func TestEscalationReaching(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"user/podder":                "create-pods>serviceaccount/kube-system/deployer",
+		"user/podder":                "create-pods>serviceaccount/kube-system/ops",
 		"user/dev":                   "create-pods>serviceaccount/app/builder serviceaccount-token>serviceaccount/kube-system/ops",
 		"user/imp-root":              "impersonate>user/root",
 		"user/imp-all":               "impersonate>group/system:masters",
