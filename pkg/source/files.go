@@ -11,6 +11,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/resource"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
@@ -59,6 +60,15 @@ func (f *Files) Discovery() (*resources.Discovery, error) {
 
 type objectKey struct{ kind, namespace, name string }
 
+// namespacedKinds are the namespaced kinds the readers use: a manifest may leave their
+// namespace to the command line.
+var namespacedKinds = map[schema.GroupKind]bool{
+	{Group: rbacv1.GroupName, Kind: "Role"}: true, {Group: rbacv1.GroupName, Kind: "RoleBinding"}: true,
+	{Kind: "ServiceAccount"}: true, {Kind: "Pod"}: true, {Kind: "Secret"}: true, {Kind: "ReplicationController"}: true,
+	{Group: "apps", Kind: "Deployment"}: true, {Group: "apps", Kind: "StatefulSet"}: true, {Group: "apps", Kind: "DaemonSet"}: true,
+	{Group: "apps", Kind: "ReplicaSet"}: true, {Group: "batch", Kind: "Job"}: true, {Group: "batch", Kind: "CronJob"}: true,
+}
+
 // kubeVersion is the form of a Kubernetes API version (v1, v2beta1...).
 var kubeVersion = regexp.MustCompile(`^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$`)
 
@@ -69,7 +79,11 @@ var kubeVersion = regexp.MustCompile(`^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$`)
 // is read once; the last one wins, with a warning.
 //
 // Every object is also passed to visitors (for the service account audit, say).
-func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive bool, visitors ...func(*unstructured.Unstructured) error) (*Files, error) {
+//
+// Namespaced objects without metadata.namespace (raw install manifests) are read in
+// namespace, with a warning, as 'kubectl apply -n' would place them; with namespace ""
+// they are refused.
+func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive bool, namespace string, visitors ...func(*unstructured.Unstructured) error) (*Files, error) {
 	r := resource.NewBuilder(getter).
 		Local().
 		Unstructured().
@@ -93,8 +107,12 @@ func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive b
 		return 0, false
 	}
 
-	var noVersion []string
+	var noVersion, defaulted []string
 	visit := func(info *resource.Info, u *unstructured.Unstructured) error {
+		if namespace != "" && u.GetNamespace() == "" && namespacedKinds[u.GroupVersionKind().GroupKind()] {
+			u.SetNamespace(namespace)
+			defaulted = append(defaulted, fmt.Sprintf("%s %s", u.GetKind(), u.GetName()))
+		}
 		gvk := u.GroupVersionKind()
 		key := objectKey{kind: gvk.Kind, namespace: u.GetNamespace(), name: u.GetName()}
 		where := func(err error) error {
@@ -205,6 +223,15 @@ func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive b
 		}
 		return nil
 	})
+	if len(defaulted) > 0 {
+		shown := defaulted[:min(len(defaulted), 10)]
+		more := ""
+		if len(defaulted) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(defaulted)-len(shown))
+		}
+		out.Warnings = append(out.Warnings, Warning{Reason: "NamespaceDefaulted",
+			Message: fmt.Sprintf("%d object(s) have no metadata.namespace and are read in namespace %s (-n, or the kubeconfig's), as kubectl apply would place them: %s%s", len(defaulted), namespace, strings.Join(shown, ", "), more)})
+	}
 	if len(noVersion) > 0 {
 		out.Warnings = append(out.Warnings, Warning{Reason: "NoAPIVersion",
 			Message: fmt.Sprintf("skipped %d object(s) without apiVersion, which no API server accepts: %s", len(noVersion), strings.Join(noVersion, ", "))})

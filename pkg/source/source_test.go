@@ -164,7 +164,7 @@ func TestReadFiles(t *testing.T) {
 	}
 	getter := genericclioptions.NewConfigFlags(false)
 
-	f, err := ReadFiles(getter, []string{dir}, true)
+	f, err := ReadFiles(getter, []string{dir}, true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestReadFiles(t *testing.T) {
 	}
 
 	// Without -R a directory's subdirectories are not read.
-	f, err = ReadFiles(getter, []string{dir}, false)
+	f, err = ReadFiles(getter, []string{dir}, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
