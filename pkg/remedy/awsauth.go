@@ -50,8 +50,8 @@ type AWSAuthEdit struct {
 	Create      bool
 	MissingOK   bool
 	MissingHint string
-	DryRun    cmdutil.DryRunStrategy
-	BackupDir string
+	DryRun      cmdutil.DryRunStrategy
+	BackupDir   string
 }
 
 // AWSAuthEditResult is what an edit did.
