@@ -116,6 +116,9 @@ type Request struct {
 	// PodIdentity reads the service accounts, pods, workloads and nodes pod-identity
 	// maps, in Namespace ("" for all).
 	PodIdentity *PodIdentityScope
+	// AWS reads the AWS inputs of pod identity and the cluster's endpoint access,
+	// after the rest (see AWSRequest).
+	AWS *AWSRequest
 }
 
 // PodIdentityScope is the scope of a pod-identity read.
@@ -137,6 +140,9 @@ type Snapshot struct {
 	Harden *harden.Input
 	// PodIdentity holds what pod-identity collected (nil unless asked for).
 	PodIdentity *PodIdentityCollector
+	// AWS holds the AWS inputs (nil unless asked for); each input says whether it
+	// was read.
+	AWS *AWSInputs
 	// Missing names what the input lacks for a full answer (offline only); the
 	// answer is then incomplete and the command exits 2 after printing it.
 	Missing  []string
@@ -233,6 +239,11 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	if accessWarning != "" {
 		s.warn("AccessEntriesUnavailable", "%s", accessWarning)
 	}
+	if req.AWS != nil {
+		if err := s.readAWS(ctx, req.AWS, c.Loader, false); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -301,6 +312,11 @@ func readFiles(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 		s.AWSAuth = files.AWSAuth
 		if s.AWSAuth == nil && s.modeReadsAWSAuth() {
 			s.Missing = append(s.Missing, "the input holds no ConfigMap kube-system/aws-auth, so the answer is incomplete (the IAM principals it maps are unknown): add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'")
+		}
+	}
+	if req.AWS != nil {
+		if err := s.readAWS(ctx, req.AWS, nil, true); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
