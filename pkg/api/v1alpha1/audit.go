@@ -114,8 +114,9 @@ type AuditCheck struct {
 	ID      string `json:"id"`
 	Title   string `json:"title"`
 	Area    string `json:"area"`
-	// Status is run, not-run (an input it needs is missing: see reason) or skipped
-	// (--check / --skip).
+	// Status is run; partial (run without some of its inputs: see reason, and what
+	// they would show is not known); not-run (an input it needs is missing: see
+	// reason); or skipped (--check / --skip).
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
 	// Findings it produced (after --check/--skip).
@@ -125,6 +126,7 @@ type AuditCheck struct {
 // Audit check statuses.
 const (
 	CheckRun     = "run"
+	CheckPartial = "partial"
 	CheckNotRun  = "not-run"
 	CheckSkipped = "skipped"
 )
