@@ -354,7 +354,7 @@ func (a *auditor) leastPrivilege() string {
 			where = "in namespace " + ns
 		}
 		a.add(CheckLeastPrivilege, sev, v1alpha1.AuditObject{Kind: kind, Namespace: ns, Name: name}, "",
-			fmt.Sprintf("grants %s/%s, with %s, %s to %s, which are not cluster admins", ref.Kind, ref.Name, what, where, strings.Join(beyond, ", ")), "")
+			fmt.Sprintf("grants %s/%s, with %s, %s to %s (not cluster admins)", ref.Kind, ref.Name, what, where, strings.Join(beyond, ", ")), "")
 	}
 	for _, b := range a.in.RBAC.ClusterRoleBindings {
 		check("ClusterRoleBinding", "", b.Name, b.Labels, b.RoleRef, b.Subjects)
