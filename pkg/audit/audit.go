@@ -83,11 +83,16 @@ type auditor struct {
 	src      identity.Sources
 	hardened *harden.Report
 	pi       *v1alpha1.PodIdentityReport
+	checks   map[string]Check
+	urls     map[string]string // by recommendation
 }
 
 // Run audits one cluster.
 func Run(in *Input, opts Options) *Result {
-	a := &auditor{in: in, opts: opts, res: &Result{Findings: []v1alpha1.AuditFinding{}, Checks: []v1alpha1.AuditCheck{}}}
+	a := &auditor{in: in, opts: opts, res: &Result{Findings: []v1alpha1.AuditFinding{}, Checks: []v1alpha1.AuditCheck{}}, checks: map[string]Check{}, urls: map[string]string{}}
+	for _, c := range Catalogue() {
+		a.checks[c.ID] = c
+	}
 	a.src = identity.Sources{Access: in.Access, CreatorARN: in.CreatorARN}
 	if in.AWSAuth != nil && a.readsAWSAuth() {
 		a.src.AWSAuth = awsauth.NewStore(awsauth.Parse(in.AWSAuth.Data))
@@ -162,12 +167,17 @@ func (a *auditor) run(c Check) {
 
 // add records a finding of check c.
 func (a *auditor) add(id string, sev v1alpha1.Severity, obj v1alpha1.AuditObject, rec, message, fix string) {
-	c, _ := CheckByID(checkOf(id))
+	c := a.checks[checkOf(id)]
 	if rec == "" {
 		rec = c.Recommendation
 	}
+	url, ok := a.urls[rec]
+	if !ok {
+		url = RecommendationURL(baseRecommendation(rec))
+		a.urls[rec] = url
+	}
 	a.res.Findings = append(a.res.Findings, v1alpha1.AuditFinding{Context: a.in.Context, ID: id, Check: c.ID, Severity: sev, Area: c.Area,
-		Object: obj, Message: message, Recommendation: rec, RecommendationURL: RecommendationURL(baseRecommendation(rec)), Fix: cmp.Or(fix, c.Fix)})
+		Object: obj, Message: message, Recommendation: rec, RecommendationURL: url, Fix: cmp.Or(fix, c.Fix)})
 }
 
 // baseRecommendation is the chapter heading of a recommendation that names its CIS
@@ -189,17 +199,28 @@ func SortFindings(fs []v1alpha1.AuditFinding) {
 	for i, s := range v1alpha1.Severities() {
 		rank[s] = i
 	}
+	order := checkOrders()
 	slices.SortStableFunc(fs, func(x, y v1alpha1.AuditFinding) int {
 		return cmp.Or(cmp.Compare(x.Context, y.Context), cmp.Compare(rank[x.Severity], rank[y.Severity]),
-			cmp.Compare(checkOrder(x.Check), checkOrder(y.Check)), cmp.Compare(x.ID, y.ID),
+			cmp.Compare(order[x.Check], order[y.Check]), cmp.Compare(x.ID, y.ID),
 			cmp.Compare(x.Object.Namespace, y.Object.Namespace), cmp.Compare(x.Object.Kind, y.Object.Kind), cmp.Compare(x.Object.Name, y.Object.Name),
 			cmp.Compare(x.Object.ARN, y.Object.ARN), cmp.Compare(x.Message, y.Message))
 	})
 }
 
+// checkOrders ranks the checks as the catalogue lists them.
+func checkOrders() map[string]int {
+	out := map[string]int{}
+	for i, c := range Catalogue() {
+		out[c.ID] = i
+	}
+	return out
+}
+
 // sortChecks orders checks by context, then catalogue order.
 func sortChecks(cs []v1alpha1.AuditCheck) {
+	order := checkOrders()
 	slices.SortStableFunc(cs, func(x, y v1alpha1.AuditCheck) int {
-		return cmp.Or(cmp.Compare(x.Context, y.Context), cmp.Compare(checkOrder(x.ID), checkOrder(y.ID)))
+		return cmp.Or(cmp.Compare(x.Context, y.Context), cmp.Compare(order[x.ID], order[y.ID]))
 	})
 }

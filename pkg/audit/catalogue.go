@@ -173,11 +173,6 @@ func checkOf(id string) string {
 	return id
 }
 
-// checkOrder ranks checks as the catalogue lists them.
-func checkOrder(id string) int {
-	return slices.IndexFunc(Catalogue(), func(c Check) bool { return c.ID == id })
-}
-
 // KnownID reports whether id names a check or a finding id this package reports
 // (for --check and --skip).
 func KnownID(id string) bool {

@@ -312,34 +312,50 @@ func (a *auditor) leastPrivilege() string {
 	for _, r := range a.in.RBAC.Roles {
 		roles[r.Namespace+"/"+r.Name] = r.Rules
 	}
+	// The rules of each role that are risky, worked out once per role.
+	type risk struct{ esc, wild []string }
+	risky := map[string]risk{}
+	adminOf := map[string]bool{} // by subjectString
 	check := func(kind, ns, name string, labels map[string]string, ref rbacv1.RoleRef, subjects []rbacv1.Subject) {
 		if isManaged(name, labels) || (ns != "" && !a.inNamespace(ns)) {
 			return
 		}
+		key := ref.Name
 		rules, ok := clusterRoles[ref.Name]
 		if ref.Kind == "Role" {
-			rules, ok = roles[ns+"/"+ref.Name]
+			key = ns + "/" + ref.Name
+			rules, ok = roles[key]
 		}
 		if !ok {
 			return
 		}
-		var esc, wild []string
-		for _, r := range rules {
-			e, w := ruleRisk(r)
-			switch {
-			case e:
-				esc = append(esc, rbac.RuleString(r))
-			case w:
-				wild = append(wild, rbac.RuleString(r))
+		rk, done := risky[ref.Kind+"/"+key]
+		if !done {
+			for _, r := range rules {
+				e, w := ruleRisk(r)
+				switch {
+				case e:
+					rk.esc = append(rk.esc, rbac.RuleString(r))
+				case w:
+					rk.wild = append(rk.wild, rbac.RuleString(r))
+				}
 			}
+			risky[ref.Kind+"/"+key] = rk
 		}
+		esc, wild := rk.esc, rk.wild
 		if len(esc)+len(wild) == 0 {
 			return
 		}
 		var beyond []string
 		for _, s := range subjects {
-			if !isAdmin(admins, s, ns) {
-				beyond = append(beyond, subjectString(s, ns))
+			who := subjectString(s, ns)
+			admin, ok := adminOf[who]
+			if !ok {
+				admin = isAdmin(admins, s, ns)
+				adminOf[who] = admin
+			}
+			if !admin {
+				beyond = append(beyond, who)
 			}
 		}
 		if len(beyond) == 0 {
@@ -347,7 +363,7 @@ func (a *auditor) leastPrivilege() string {
 		}
 		sev, what := v1alpha1.SeverityMedium, "wildcards ("+strings.Join(wild, "; ")+")"
 		if len(esc) > 0 {
-			sev, what = v1alpha1.SeverityHigh, "escalation verbs or every verb on every resource ("+strings.Join(append(esc, wild...), "; ")+")"
+			sev, what = v1alpha1.SeverityHigh, "escalation verbs or every verb on every resource ("+strings.Join(slices.Concat(esc, wild), "; ")+")"
 		}
 		where := "cluster-wide"
 		if ns != "" {

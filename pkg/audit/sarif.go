@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -97,7 +98,18 @@ type sarifResult struct {
 	Message             sarifText         `json:"message"`
 	Locations           []sarifLocation   `json:"locations"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
-	Properties          map[string]any    `json:"properties"`
+	Properties          sarifResultProps  `json:"properties"`
+}
+
+// sarifResultProps are a result's properties: the finding's own fields.
+type sarifResultProps struct {
+	Context           string `json:"context"`
+	Check             string `json:"check"`
+	Severity          string `json:"severity"`
+	Area              string `json:"area"`
+	Recommendation    string `json:"recommendation"`
+	RecommendationURL string `json:"recommendationUrl"`
+	Fix               string `json:"fix"`
 }
 
 type sarifLocation struct {
@@ -237,15 +249,18 @@ func SARIF(r *v1alpha1.AuditReport, toolVersion string) ([]byte, error) {
 				LogicalLocations: []sarifLogical{{Name: cmp.Or(f.Object.Name, f.Object.ARN), FullyQualifiedName: name, Kind: "resource"}},
 			}},
 			PartialFingerprints: map[string]string{FingerprintKey: Fingerprint(f)},
-			Properties: map[string]any{"context": f.Context, "check": f.Check, "severity": string(f.Severity), "area": f.Area,
-				"recommendation": f.Recommendation, "recommendationUrl": f.RecommendationURL, "fix": f.Fix},
+			Properties: sarifResultProps{Context: f.Context, Check: f.Check, Severity: string(f.Severity), Area: f.Area,
+				Recommendation: f.Recommendation, RecommendationURL: f.RecommendationURL, Fix: f.Fix},
 		})
 	}
-	b, err := json.MarshalIndent(sarifLog{Schema: SARIFSchema, Version: SARIFVersion, Runs: []sarifRun{run}}, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(sarifLog{Schema: SARIFSchema, Version: SARIFVersion, Runs: []sarifRun{run}}); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // ruleName is a rule's name as SARIF wants it: one identifier, from its title.
