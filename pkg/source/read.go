@@ -200,19 +200,27 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	if scope != nil && req.Harden == nil {
 		wg.Go(func() { s.RBAC, rbacErr = ReadRBAC(ctx, c.Kube.RbacV1(), *scope) })
 	}
+	// The service account audit and pod identity in one namespace (or all) list the
+	// same kinds: one LIST of each feeds both.
+	shared := req.Harden != nil && req.PodIdentity != nil && req.Harden.Namespace == req.PodIdentity.Namespace && len(req.Harden.Exclude) == 0
 	if req.Harden != nil {
 		// The audit reads the RBAC kinds of its scope with the rest.
+		hc := HardenClients{Kube: c.Kube, Metadata: c.Metadata}
+		if shared {
+			hc.PodIdentity = NewPodIdentityCollector(req.PodIdentity.Namespace)
+		}
 		wg.Go(func() {
-			s.Harden, hardenErr = ReadHarden(ctx, HardenClients{Kube: c.Kube, Metadata: c.Metadata}, *req.Harden)
+			s.Harden, hardenErr = ReadHarden(ctx, hc, *req.Harden)
 			if s.Harden != nil {
 				s.RBAC = s.Harden.RBAC
+				s.PodIdentity = hc.PodIdentity
 			}
 		})
 	}
 	if req.AWSAuth {
 		wg.Go(func() { s.AWSAuth, authErr = GetAWSAuth(ctx, c.Kube.CoreV1()) })
 	}
-	if p := req.PodIdentity; p != nil {
+	if p := req.PodIdentity; p != nil && !shared {
 		wg.Go(func() { s.PodIdentity, podErr = ReadPodIdentity(ctx, c.Kube, p.Namespace, p.PageSize) })
 	}
 	if req.Access != nil {
