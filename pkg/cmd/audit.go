@@ -61,8 +61,10 @@ sorted (context, severity, check, object), so two runs diff cleanly.
 Across clusters: --context A --context B (repeatable) or --all-contexts audits each
 kubeconfig context, --concurrency at a time, with a progress line on stderr when it is
 a terminal, into one report with a CONTEXT column. A cluster that cannot be read is an
-error row, not a failed run. For a fleet, run one context per CI job with -o json and
-join the reports with 'kubectl eksiam audit merge'.
+error row, not a failed run. Each context's kubeconfig names its EKS cluster:
+--cluster-name, --access-entries-file, --aws-file and --cluster-creator are about one
+cluster and do not go with several contexts. For a fleet, run one context per CI job
+with -o json and join the reports with 'kubectl eksiam audit merge'.
 
 AWS inputs are read with the usual AWS credential chain when the kubeconfig points at
 EKS (or --cluster-name is given), or from --access-entries-file and --aws-file ('kubectl
@@ -293,6 +295,16 @@ func (o *AuditOptions) Validate() error {
 	}
 	if o.Concurrency < 1 {
 		return cmdutil.UsageErrorf("--concurrency must be at least 1")
+	}
+	if o.Multi {
+		// These name one cluster's inputs; across contexts each kubeconfig context
+		// names its own EKS cluster.
+		for flag, set := range map[string]bool{"--cluster-name": o.EKS.ClusterName != "", "--access-entries-file": o.EKS.File != "",
+			"--aws-file": len(o.AWSFiles) > 0, "--cluster-creator": o.EKS.ClusterCreator != ""} {
+			if set {
+				return cmdutil.UsageErrorf("%s is about one cluster: it does not go with several contexts (audit each with --context and join the reports with 'audit merge')", flag)
+			}
+		}
 	}
 	return o.Print.Validate()
 }

@@ -80,6 +80,21 @@ func TestAuditGolden(t *testing.T) {
 }
 
 func TestAuditUsage(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters:
+- {name: a, cluster: {server: "https://127.0.0.1:1"}}
+- {name: b, cluster: {server: "https://127.0.0.1:2"}}
+users:
+- {name: u, user: {token: x}}
+contexts:
+- {name: a, context: {cluster: a, user: u}}
+- {name: b, context: {cluster: b, user: u}}
+current-context: a
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -90,6 +105,8 @@ func TestAuditUsage(t *testing.T) {
 		{[]string{"audit", "-o", "xml", "-f", "../../examples/eks-cluster.yaml"}, "sarif"},
 		{[]string{"audit", "--concurrency", "0", "-f", "../../examples/eks-cluster.yaml"}, "--concurrency"},
 		{[]string{"audit", "merge"}, "requires at least 1 arg"},
+		{[]string{"audit", "--all-contexts", "--cluster-name", "prod", "--kubeconfig", kubeconfig}, "--cluster-name is about one cluster"},
+		{[]string{"audit", "--context", "a", "--context", "b", "--aws-file", "x", "--kubeconfig", kubeconfig}, "--aws-file is about one cluster"},
 	} {
 		_, stderr, code := run(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
