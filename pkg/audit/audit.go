@@ -67,6 +67,10 @@ func (o Options) selected(check, id string) bool {
 	return slices.Contains(o.Checks, id)
 }
 
+// Runs reports whether check runs under these options (a reader asks for the
+// inputs of the checks that run only).
+func (o Options) Runs(check string) bool { return o.selected(check, "") }
+
 // Result is one cluster's audit.
 type Result struct {
 	Findings []v1alpha1.AuditFinding

@@ -406,16 +406,24 @@ func (o *AuditOptions) auditOne(ctx context.Context, t *AuditTarget) audited {
 		return fail(t.Err)
 	}
 	ns := o.namespace()
+	opts := audit.Options{Checks: o.Checks, Skip: o.Skip}
 	req := source.Request{
 		RBAC: func(meta.RESTMapper) (source.RBACScope, error) {
 			return source.RBACScope{Namespaced: true, Namespace: ns, PageSize: o.PageSize}, nil
 		},
-		AWSAuth:     true,
-		Access:      o.EKS.request(),
-		Harden:      &source.HardenScope{Namespace: ns, PageSize: o.PageSize},
-		PodIdentity: &source.PodIdentityScope{Namespace: ns, PageSize: o.PageSize},
-		AWS: &source.AWSRequest{Files: o.AWSFiles, Stdin: o.In, ClusterName: o.EKS.ClusterName, Region: o.EKS.Region,
-			Namespace: ns, NewClients: o.NewAWSClients},
+		AWSAuth: true,
+		Access:  o.EKS.request(),
+	}
+	// What only some checks need is read when one of them runs.
+	if opts.Runs(audit.CheckDefaultSA) || opts.Runs(audit.CheckTokenSecrets) {
+		req.Harden = &source.HardenScope{Namespace: ns, PageSize: o.PageSize}
+	}
+	if opts.Runs(audit.CheckPodIdentity) || opts.Runs(audit.CheckRootIRSA) {
+		req.PodIdentity = &source.PodIdentityScope{Namespace: ns, PageSize: o.PageSize}
+	}
+	if req.PodIdentity != nil || opts.Runs(audit.CheckEndpoint) {
+		req.AWS = &source.AWSRequest{Files: o.AWSFiles, Stdin: o.In, ClusterName: o.EKS.ClusterName, Region: o.EKS.Region,
+			Namespace: ns, NewClients: o.NewAWSClients}
 	}
 	snap, err := source.Read(ctx, &t.Input, req)
 	if err != nil {
@@ -444,7 +452,7 @@ func (o *AuditOptions) auditOne(ctx context.Context, t *AuditTarget) audited {
 	if row.ClusterName == "" && in.PodIdentity != nil && in.PodIdentity.Cluster != nil {
 		row.ClusterName = in.PodIdentity.Cluster.Name
 	}
-	return audited{cluster: row, result: audit.Run(in, audit.Options{Checks: o.Checks, Skip: o.Skip}), warnings: snap.Warnings, incomplete: snap.Err()}
+	return audited{cluster: row, result: audit.Run(in, opts), warnings: snap.Warnings, incomplete: snap.Err()}
 }
 
 // accessMissing says why the access entries (and so the mode) were not read.
