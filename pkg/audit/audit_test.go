@@ -310,6 +310,13 @@ func TestNotRunWithReason(t *testing.T) {
 			t.Errorf("%s: %s %q, want run", c.ID, c.Status, c.Reason)
 		}
 	}
+	// Access entries read, aws-auth not in the input: the users aws-auth maps are
+	// unknown, so IU01 does not run on the entries alone.
+	in = clean()
+	in.AWSAuth, in.AWSAuthMissing = nil, "the input holds no ConfigMap kube-system/aws-auth"
+	if st := status(Run(in, Options{}), CheckIAMUsers); st.Status != v1alpha1.CheckNotRun {
+		t.Errorf("IU01 without aws-auth: %+v", st)
+	}
 	// In API mode the cluster does not read aws-auth: its validation is not run.
 	in = clean()
 	in.Access.Cluster.AuthenticationMode = eks.ModeAPI

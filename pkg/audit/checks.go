@@ -133,13 +133,10 @@ func principalObject(arn string) v1alpha1.AuditObject {
 // iamUsers: IU01, two or more IAM users mapped to the same groups (and access
 // policies): one role they assume would do.
 func (a *auditor) iamUsers() string {
+	if a.in.AWSAuthMissing != "" {
+		return a.in.AWSAuthMissing // the users aws-auth maps are unknown
+	}
 	if a.src.AWSAuth == nil && a.src.Access == nil {
-		switch {
-		case a.in.AWSAuthMissing != "":
-			return a.in.AWSAuthMissing
-		case a.in.Access == nil && !a.readsAWSAuth():
-			return a.modeUnknown()
-		}
 		return "" // no aws-auth and no access entries: nobody is mapped
 	}
 	type user struct{ arn, source string }
