@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -24,7 +23,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/internal/benchenv"
 )
 
 func main() {
@@ -63,35 +63,12 @@ type scale struct {
 
 func run(sc scale, scenario string, runs int, bin string, hold bool) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "eksiam-scale-")
+	cl, err := benchenv.Start("eksiam-scale-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-
-	env := &envtest.Environment{}
-	if _, err := env.Start(); err != nil {
-		return err
-	}
-	defer env.Stop()
-	user, err := env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	cfg := user.Config()
-	cfg.QPS, cfg.Burst = -1, 0
-	kc, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		return err
-	}
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
+	defer cl.Stop()
+	dir, kubeconfig, c := cl.Dir, cl.Kubeconfig, cl.Client
 
 	start := time.Now()
 	if err := seed(ctx, c, sc); err != nil {
@@ -278,42 +255,14 @@ func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
 				})
 		}
 	}
-	if err := parallel(nsJobs); err != nil {
+	if err := benchenv.Parallel(nsJobs); err != nil {
 		return err
 	}
-	if err := parallel(jobs); err != nil {
+	if err := benchenv.Parallel(jobs); err != nil {
 		return err
 	}
 	_, err := c.CoreV1().ConfigMaps("kube-system").Create(ctx, awsAuth(sc), metav1.CreateOptions{})
 	return err
-}
-
-func parallel(jobs []func() error) error {
-	ch := make(chan func() error)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	for range 16 {
-		wg.Go(func() {
-			for job := range ch {
-				if err := job(); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, j := range jobs {
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
-	return first
 }
 
 // awsAuth is an aws-auth of realistic shape: node roles with the node username
@@ -349,34 +298,12 @@ func awsAuth(sc scale) *corev1.ConfigMap {
 // server dry runs, then a real run, its restore, and a second real run.
 func runHarden(n, runs int, bin string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "eksiam-harden-")
+	cl, err := benchenv.Start("eksiam-harden-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	env := &envtest.Environment{}
-	if _, err := env.Start(); err != nil {
-		return err
-	}
-	defer env.Stop()
-	user, err := env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	cfg := user.Config()
-	cfg.QPS, cfg.Burst = -1, 0
-	kc, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		return err
-	}
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
+	defer cl.Stop()
+	dir, kubeconfig, c := cl.Dir, cl.Kubeconfig, cl.Client
 	start := time.Now()
 	var jobs []func() error
 	for i := range n {
@@ -389,7 +316,7 @@ func runHarden(n, runs int, bin string) error {
 			return err
 		})
 	}
-	if err := parallel(jobs); err != nil {
+	if err := benchenv.Parallel(jobs); err != nil {
 		return err
 	}
 	fmt.Printf("Seeded %d namespaces with a default service account in %s.\n\n", n, time.Since(start).Round(time.Second))

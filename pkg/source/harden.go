@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/pager"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/harden"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/podidentity"
@@ -399,42 +400,56 @@ func (c *HardenCollector) Visit(u *unstructured.Unstructured) error {
 		// Only the type and the metadata: the data is never converted or kept.
 		typ, _, _ := unstructured.NestedString(u.Object, "type")
 		c.TokenSecret(u, typ)
+	default:
+		// The live read lists no ReplicationControllers: neither does this one.
+		return visitWorkload(u, func(kind string, m metav1.Object, t *corev1.PodTemplateSpec) {
+			if kind != "ReplicationController" {
+				c.Workload(kind, m, t)
+			}
+		})
+	}
+	return nil
+}
+
+// visitWorkload converts u when it is a pod-creating workload (Deployment,
+// StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) and hands
+// its kind, metadata and pod template to fn; other kinds are left alone.
+func visitWorkload(u *unstructured.Unstructured, fn func(kind string, m metav1.Object, template *corev1.PodTemplateSpec)) error {
+	type workload struct {
+		obj      metav1.Object
+		template func() *corev1.PodTemplateSpec
+	}
+	var w workload
+	switch u.GroupVersionKind().GroupKind() {
 	case schema.GroupKind{Group: "apps", Kind: "Deployment"}:
-		var o appsv1.Deployment
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("Deployment", &o, &o.Spec.Template)
+		o := &appsv1.Deployment{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
 	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
-		var o appsv1.StatefulSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("StatefulSet", &o, &o.Spec.Template)
+		o := &appsv1.StatefulSet{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
 	case schema.GroupKind{Group: "apps", Kind: "DaemonSet"}:
-		var o appsv1.DaemonSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("DaemonSet", &o, &o.Spec.Template)
+		o := &appsv1.DaemonSet{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
 	case schema.GroupKind{Group: "apps", Kind: "ReplicaSet"}:
-		var o appsv1.ReplicaSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("ReplicaSet", &o, &o.Spec.Template)
+		o := &appsv1.ReplicaSet{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
+	case schema.GroupKind{Kind: "ReplicationController"}:
+		o := &corev1.ReplicationController{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return o.Spec.Template }}
 	case schema.GroupKind{Group: "batch", Kind: "Job"}:
-		var o batchv1.Job
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("Job", &o, &o.Spec.Template)
+		o := &batchv1.Job{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
 	case schema.GroupKind{Group: "batch", Kind: "CronJob"}:
-		var o batchv1.CronJob
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("CronJob", &o, &o.Spec.JobTemplate.Spec.Template)
+		o := &batchv1.CronJob{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.JobTemplate.Spec.Template }}
+	default:
+		return nil
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), w.obj); err != nil {
+		return err
+	}
+	if t := w.template(); t != nil {
+		fn(u.GetKind(), w.obj, t)
 	}
 	return nil
 }

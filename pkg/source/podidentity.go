@@ -295,51 +295,13 @@ func (c *PodIdentityCollector) Visit(u *unstructured.Unstructured) error {
 			return err
 		}
 		c.Node(&o)
-	case schema.GroupKind{Kind: "ReplicationController"}:
-		var o corev1.ReplicationController
-		if err := convert(&o); err != nil {
-			return err
-		}
-		if o.Spec.Template != nil {
-			c.Workload("ReplicationController", &o, o.Spec.Template)
-		}
-	case schema.GroupKind{Group: "apps", Kind: "Deployment"}:
-		var o appsv1.Deployment
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("Deployment", &o, &o.Spec.Template)
-	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
-		var o appsv1.StatefulSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("StatefulSet", &o, &o.Spec.Template)
-	case schema.GroupKind{Group: "apps", Kind: "DaemonSet"}:
-		var o appsv1.DaemonSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("DaemonSet", &o, &o.Spec.Template)
-		c.DaemonSet(&o)
-	case schema.GroupKind{Group: "apps", Kind: "ReplicaSet"}:
-		var o appsv1.ReplicaSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("ReplicaSet", &o, &o.Spec.Template)
-	case schema.GroupKind{Group: "batch", Kind: "Job"}:
-		var o batchv1.Job
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("Job", &o, &o.Spec.Template)
-	case schema.GroupKind{Group: "batch", Kind: "CronJob"}:
-		var o batchv1.CronJob
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("CronJob", &o, &o.Spec.JobTemplate.Spec.Template)
+	default:
+		return visitWorkload(u, func(kind string, m metav1.Object, t *corev1.PodTemplateSpec) {
+			c.Workload(kind, m, t)
+			if kind == "DaemonSet" {
+				c.DaemonSet(m)
+			}
+		})
 	}
 	return nil
 }

@@ -33,6 +33,9 @@ type Input struct {
 	Getter genericclioptions.RESTClientGetter
 	// Files, when Filenames is set, are read instead of a cluster.
 	Files resource.FilenameOptions
+	// Namespace is where namespaced objects of the files that name none are read
+	// (-n, or the kubeconfig's namespace).
+	Namespace string
 	// Clients are the live clients (Connect builds them; tests set fakes). Nil offline.
 	Clients *Clients
 }
@@ -283,7 +286,7 @@ func readFiles(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 		s.PodIdentity = NewPodIdentityCollector(req.PodIdentity.Namespace)
 		visitors = append(visitors, s.PodIdentity.Visit)
 	}
-	files, err := ReadFiles(in.Getter, in.Files.Filenames, in.Files.Recursive, visitors...)
+	files, err := ReadFiles(in.Getter, in.Files.Filenames, in.Files.Recursive, in.Namespace, visitors...)
 	if err != nil {
 		return nil, err
 	}
