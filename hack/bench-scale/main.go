@@ -37,14 +37,14 @@ func main() {
 	runs := flag.Int("runs", 10, "timed runs of each command")
 	bin := flag.String("bin", "", "directory holding the kubectl-eksiam binary (put on PATH)")
 	hold := flag.Bool("hold", false, "after seeding, print the kubeconfig path and keep the server up until interrupted")
-	scenario := flag.String("scenario", "who-can", "who-can: RBAC and aws-auth at scale; harden: -service-accounts namespaces with a default service account, for sa harden")
+	scenario := flag.String("scenario", "who-can", "who-can: RBAC and aws-auth at scale; audit: the same cluster, the whole audit timed beside who-can -A; harden: -service-accounts namespaces with a default service account, for sa harden")
 	serviceAccounts := flag.Int("service-accounts", 2000, "namespaces, each with its default service account (scenario harden)")
 	flag.Parse()
 	sc := scale{namespaces: *namespaces, perNS: *perNS, crbs: *crbs, clusterRoles: *clusterRoles, mapRoles: *mapRoles, mapUsers: *mapUsers}
 	var err error
 	switch *scenario {
-	case "who-can":
-		err = run(sc, *runs, *bin, *hold)
+	case "who-can", "audit":
+		err = run(sc, *scenario, *runs, *bin, *hold)
 	case "harden":
 		err = runHarden(*serviceAccounts, *runs, *bin)
 	default:
@@ -61,7 +61,7 @@ type scale struct {
 	namespaces, perNS, crbs, clusterRoles, mapRoles, mapUsers int
 }
 
-func run(sc scale, runs int, bin string, hold bool) error {
+func run(sc scale, scenario string, runs int, bin string, hold bool) error {
 	ctx := context.Background()
 	cl, err := benchenv.Start("eksiam-scale-")
 	if err != nil {
@@ -137,6 +137,17 @@ func run(sc scale, runs int, bin string, hold bool) error {
 		{"who-can get nodes -o json, RBAC only", "kubectl eksiam who-can get nodes -o json --iam=false"},
 		{"who-can -n (one namespace)", "kubectl eksiam who-can get secrets -n ns-0042"},
 		{"who-can, cold discovery cache", "rm -rf ~/.kube/cache; kubectl eksiam who-can get pods -A"},
+	}
+	if scenario == "audit" {
+		// The whole audit (RBAC, aws-auth, the service account objects, pod identity's
+		// objects; no AWS: the kubeconfig is not an EKS one) beside who-can -A, which
+		// reads the RBAC kinds and aws-auth only.
+		rows = []row{rows[1], rows[2],
+			{"audit (table)", "kubectl eksiam audit --fail-on none"},
+			{"audit -o json", "kubectl eksiam audit --fail-on none -o json"},
+			{"audit -o sarif", "kubectl eksiam audit --fail-on none -o sarif"},
+			{"audit --check AA,CA01,LP01,AN01 (RBAC and aws-auth checks)", "kubectl eksiam audit --fail-on none --check AA,CA01,LP01,AN01"},
+		}
 	}
 
 	fmt.Printf("Seeded %d namespaces × (%d Roles + %d RoleBindings), %d ClusterRoles, %d ClusterRoleBindings, aws-auth with %d mapRoles + %d mapUsers in %s.\n\n",

@@ -89,7 +89,7 @@ func (c *PodIdentityCollector) Pod(p *corev1.Pod) {
 		Windows: p.Spec.NodeSelector["kubernetes.io/os"] == "windows" || p.Spec.NodeSelector["beta.kubernetes.io/os"] == "windows"}
 	for _, list := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
 		for i := range list {
-			out.Containers = append(out.Containers, containerOf(&list[i]))
+			out.Containers = append(out.Containers, containerOf(&list[i], p.Spec.SecurityContext))
 		}
 	}
 	c.mu.Lock()
@@ -97,8 +97,19 @@ func (c *PodIdentityCollector) Pod(p *corev1.Pod) {
 	c.mu.Unlock()
 }
 
-func containerOf(ct *corev1.Container) podidentity.Container {
+func containerOf(ct *corev1.Container, pod *corev1.PodSecurityContext) podidentity.Container {
 	out := podidentity.Container{Name: ct.Name}
+	if pod != nil {
+		out.RunAsUser, out.RunAsNonRoot = pod.RunAsUser, pod.RunAsNonRoot
+	}
+	if sc := ct.SecurityContext; sc != nil {
+		if sc.RunAsUser != nil {
+			out.RunAsUser = sc.RunAsUser
+		}
+		if sc.RunAsNonRoot != nil {
+			out.RunAsNonRoot = sc.RunAsNonRoot
+		}
+	}
 	for _, e := range ct.Env {
 		switch e.Name {
 		case "AWS_ROLE_ARN":

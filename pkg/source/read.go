@@ -119,6 +119,9 @@ type Request struct {
 	// PodIdentity reads the service accounts, pods, workloads and nodes pod-identity
 	// maps, in Namespace ("" for all).
 	PodIdentity *PodIdentityScope
+	// AWS reads the AWS inputs of pod identity and the cluster's endpoint access,
+	// after the rest (see AWSRequest).
+	AWS *AWSRequest
 }
 
 // PodIdentityScope is the scope of a pod-identity read.
@@ -140,6 +143,9 @@ type Snapshot struct {
 	Harden *harden.Input
 	// PodIdentity holds what pod-identity collected (nil unless asked for).
 	PodIdentity *PodIdentityCollector
+	// AWS holds the AWS inputs (nil unless asked for); each input says whether it
+	// was read.
+	AWS *AWSInputs
 	// Missing names what the input lacks for a full answer (offline only); the
 	// answer is then incomplete and the command exits 2 after printing it.
 	Missing  []string
@@ -197,19 +203,27 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	if scope != nil && req.Harden == nil {
 		wg.Go(func() { s.RBAC, rbacErr = ReadRBAC(ctx, c.Kube.RbacV1(), *scope) })
 	}
+	// The service account audit and pod identity in one namespace (or all) list the
+	// same kinds: one LIST of each feeds both.
+	shared := req.Harden != nil && req.PodIdentity != nil && req.Harden.Namespace == req.PodIdentity.Namespace && len(req.Harden.Exclude) == 0
 	if req.Harden != nil {
 		// The audit reads the RBAC kinds of its scope with the rest.
+		hc := HardenClients{Kube: c.Kube, Metadata: c.Metadata}
+		if shared {
+			hc.PodIdentity = NewPodIdentityCollector(req.PodIdentity.Namespace)
+		}
 		wg.Go(func() {
-			s.Harden, hardenErr = ReadHarden(ctx, HardenClients{Kube: c.Kube, Metadata: c.Metadata}, *req.Harden)
+			s.Harden, hardenErr = ReadHarden(ctx, hc, *req.Harden)
 			if s.Harden != nil {
 				s.RBAC = s.Harden.RBAC
+				s.PodIdentity = hc.PodIdentity
 			}
 		})
 	}
 	if req.AWSAuth {
 		wg.Go(func() { s.AWSAuth, authErr = GetAWSAuth(ctx, c.Kube.CoreV1()) })
 	}
-	if p := req.PodIdentity; p != nil {
+	if p := req.PodIdentity; p != nil && !shared {
 		wg.Go(func() { s.PodIdentity, podErr = ReadPodIdentity(ctx, c.Kube, p.Namespace, p.PageSize) })
 	}
 	if req.Access != nil {
@@ -235,6 +249,11 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	}
 	if accessWarning != "" {
 		s.warn("AccessEntriesUnavailable", "%s", accessWarning)
+	}
+	if req.AWS != nil {
+		if err := s.readAWS(ctx, req.AWS, c.Loader, false); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -304,6 +323,11 @@ func readFiles(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 		s.AWSAuth = files.AWSAuth
 		if s.AWSAuth == nil && s.modeReadsAWSAuth() {
 			s.Missing = append(s.Missing, "the input holds no ConfigMap kube-system/aws-auth, so the answer is incomplete (the IAM principals it maps are unknown): add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'")
+		}
+	}
+	if req.AWS != nil {
+		if err := s.readAWS(ctx, req.AWS, nil, true); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
