@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Times `kubectl eksiam who-can` (or, with -scenario harden, `sa harden` on many
+# Times `kubectl eksiam who-can` (with -scenario audit, the whole `audit` beside
+# `who-can -A`; with -scenario harden, `sa harden` on many
 # service accounts) end to end against a real kube-apiserver seeded with
 # about 500 namespaces x (20 Roles + 20 RoleBindings) and 1,000 ClusterRoleBindings,
 # beside the bare cost of the same four `kubectl get --raw` collections.

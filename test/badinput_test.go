@@ -59,7 +59,6 @@ func TestWhoCanBadInput(t *testing.T) {
 	good := write("good.yaml", minimalRBAC)
 	badYAML := write("bad.yaml", "apiVersion: v1\nkind: List\nitems:\n- kind: ClusterRole\n\tmetadata: {name: x}\n")
 	wrongType := write("wrong-type.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: x}\nrules: everything\n")
-	noNamespace := write("no-ns.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: x}\nroleRef: {kind: Role, name: r}\n")
 	noKind := write("no-kind.yaml", "metadata: {name: x}\n")
 	unreachable := write("unreachable.kubeconfig", `apiVersion: v1
 kind: Config
@@ -85,7 +84,6 @@ current-context: c
 		{"missing file", "", []string{"who-can", "get", "pods", "-f", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml", "does not exist"}},
 		{"malformed YAML", "", []string{"who-can", "get", "pods", "-f", badYAML}, []string{"bad.yaml"}},
 		{"wrong field type", "", []string{"who-can", "get", "pods", "-f", wrongType}, []string{"wrong-type.yaml", "ClusterRole x"}},
-		{"namespaced kind without namespace", "", []string{"who-can", "get", "pods", "-f", noNamespace}, []string{"no-ns.yaml", "RoleBinding x", "metadata.namespace is missing"}},
 		{"object without kind", "", []string{"who-can", "get", "pods", "-f", noKind}, []string{"no-kind.yaml", "kind"}},
 		{"unreachable server", unreachable, []string{"who-can", "get", "pods", "--request-timeout", "5s"}, []string{"127.0.0.1:1"}},
 		{"unknown subcommand", "", []string{"who-cant"}, []string{`unknown command "who-cant"`}},

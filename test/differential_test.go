@@ -136,7 +136,7 @@ var queryResources = []resourceChoice{
 	{"serviceaccounts", "", "serviceaccounts", true}, {"sa", "", "serviceaccounts", true},
 	{"widgets.example.com", "example.com", "widgets", true}, {"wd", "example.com", "widgets", true},
 	{"jobs.batch", "batch", "jobs", true}, {"cronjobs", "batch", "cronjobs", true},
-	{"*", "", "*", true}, {"*.apps", "apps", "*", true}, {"*.*", "*", "*", true},
+	{"*", "*", "*", true}, {"*.", "", "*", true}, {"*.apps", "apps", "*", true}, {"*.*", "*", "*", true},
 }
 
 // query is one generated who-can question and the SubjectAccessReview attributes that

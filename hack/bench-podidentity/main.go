@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -24,8 +23,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/internal/benchenv"
 	"github.com/kubectl-eksiam/kubectl-eksiam/internal/fakeec2"
 	"github.com/kubectl-eksiam/kubectl-eksiam/internal/fakeeks"
 	"github.com/kubectl-eksiam/kubectl-eksiam/internal/fakeiam"
@@ -61,34 +60,12 @@ func roleARN(i int) string { return fmt.Sprintf("arn:aws:iam::%s:role/app-role-%
 
 func run(sc scale, runs int, bin string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "eksiam-pi-bench-")
+	cl, err := benchenv.Start("eksiam-pi-bench-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	env := &envtest.Environment{}
-	if _, err := env.Start(); err != nil {
-		return err
-	}
-	defer env.Stop()
-	user, err := env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	cfg := user.Config()
-	cfg.QPS, cfg.Burst = -1, 0
-	kc, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		return err
-	}
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
+	defer cl.Stop()
+	dir, kubeconfig, c := cl.Dir, cl.Kubeconfig, cl.Client
 	start := time.Now()
 	if err := seed(ctx, c, sc); err != nil {
 		return err
@@ -232,7 +209,7 @@ func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
 			return err
 		})
 	}
-	if err := parallel(jobs); err != nil {
+	if err := benchenv.Parallel(jobs); err != nil {
 		return err
 	}
 	jobs = nil
@@ -252,7 +229,7 @@ func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
 			return err
 		})
 	}
-	if err := parallel(jobs); err != nil {
+	if err := benchenv.Parallel(jobs); err != nil {
 		return err
 	}
 	jobs = nil
@@ -274,33 +251,5 @@ func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
 			return err
 		})
 	}
-	return parallel(jobs)
-}
-
-func parallel(jobs []func() error) error {
-	ch := make(chan func() error)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	for range 16 {
-		wg.Go(func() {
-			for job := range ch {
-				if err := job(); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, j := range jobs {
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
-	return first
+	return benchenv.Parallel(jobs)
 }

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -24,7 +23,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/kubectl-eksiam/kubectl-eksiam/internal/benchenv"
 )
 
 func main() {
@@ -37,14 +37,14 @@ func main() {
 	runs := flag.Int("runs", 10, "timed runs of each command")
 	bin := flag.String("bin", "", "directory holding the kubectl-eksiam binary (put on PATH)")
 	hold := flag.Bool("hold", false, "after seeding, print the kubeconfig path and keep the server up until interrupted")
-	scenario := flag.String("scenario", "who-can", "who-can: RBAC and aws-auth at scale; harden: -service-accounts namespaces with a default service account, for sa harden")
+	scenario := flag.String("scenario", "who-can", "who-can: RBAC and aws-auth at scale; audit: the same cluster, the whole audit timed beside who-can -A; harden: -service-accounts namespaces with a default service account, for sa harden")
 	serviceAccounts := flag.Int("service-accounts", 2000, "namespaces, each with its default service account (scenario harden)")
 	flag.Parse()
 	sc := scale{namespaces: *namespaces, perNS: *perNS, crbs: *crbs, clusterRoles: *clusterRoles, mapRoles: *mapRoles, mapUsers: *mapUsers}
 	var err error
 	switch *scenario {
-	case "who-can":
-		err = run(sc, *runs, *bin, *hold)
+	case "who-can", "audit":
+		err = run(sc, *scenario, *runs, *bin, *hold)
 	case "harden":
 		err = runHarden(*serviceAccounts, *runs, *bin)
 	default:
@@ -61,37 +61,14 @@ type scale struct {
 	namespaces, perNS, crbs, clusterRoles, mapRoles, mapUsers int
 }
 
-func run(sc scale, runs int, bin string, hold bool) error {
+func run(sc scale, scenario string, runs int, bin string, hold bool) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "eksiam-scale-")
+	cl, err := benchenv.Start("eksiam-scale-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-
-	env := &envtest.Environment{}
-	if _, err := env.Start(); err != nil {
-		return err
-	}
-	defer env.Stop()
-	user, err := env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	cfg := user.Config()
-	cfg.QPS, cfg.Burst = -1, 0
-	kc, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		return err
-	}
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
+	defer cl.Stop()
+	dir, kubeconfig, c := cl.Dir, cl.Kubeconfig, cl.Client
 
 	start := time.Now()
 	if err := seed(ctx, c, sc); err != nil {
@@ -160,6 +137,17 @@ func run(sc scale, runs int, bin string, hold bool) error {
 		{"who-can get nodes -o json, RBAC only", "kubectl eksiam who-can get nodes -o json --iam=false"},
 		{"who-can -n (one namespace)", "kubectl eksiam who-can get secrets -n ns-0042"},
 		{"who-can, cold discovery cache", "rm -rf ~/.kube/cache; kubectl eksiam who-can get pods -A"},
+	}
+	if scenario == "audit" {
+		// The whole audit (RBAC, aws-auth, the service account objects, pod identity's
+		// objects; no AWS: the kubeconfig is not an EKS one) beside who-can -A, which
+		// reads the RBAC kinds and aws-auth only.
+		rows = []row{rows[1], rows[2],
+			{"audit (table)", "kubectl eksiam audit --fail-on none"},
+			{"audit -o json", "kubectl eksiam audit --fail-on none -o json"},
+			{"audit -o sarif", "kubectl eksiam audit --fail-on none -o sarif"},
+			{"audit --check AA,CA01,LP01,AN01 (RBAC and aws-auth checks)", "kubectl eksiam audit --fail-on none --check AA,CA01,LP01,AN01"},
+		}
 	}
 
 	fmt.Printf("Seeded %d namespaces × (%d Roles + %d RoleBindings), %d ClusterRoles, %d ClusterRoleBindings, aws-auth with %d mapRoles + %d mapUsers in %s.\n\n",
@@ -267,42 +255,14 @@ func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
 				})
 		}
 	}
-	if err := parallel(nsJobs); err != nil {
+	if err := benchenv.Parallel(nsJobs); err != nil {
 		return err
 	}
-	if err := parallel(jobs); err != nil {
+	if err := benchenv.Parallel(jobs); err != nil {
 		return err
 	}
 	_, err := c.CoreV1().ConfigMaps("kube-system").Create(ctx, awsAuth(sc), metav1.CreateOptions{})
 	return err
-}
-
-func parallel(jobs []func() error) error {
-	ch := make(chan func() error)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	for range 16 {
-		wg.Go(func() {
-			for job := range ch {
-				if err := job(); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, j := range jobs {
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
-	return first
 }
 
 // awsAuth is an aws-auth of realistic shape: node roles with the node username
@@ -338,34 +298,12 @@ func awsAuth(sc scale) *corev1.ConfigMap {
 // server dry runs, then a real run, its restore, and a second real run.
 func runHarden(n, runs int, bin string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "eksiam-harden-")
+	cl, err := benchenv.Start("eksiam-harden-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	env := &envtest.Environment{}
-	if _, err := env.Start(); err != nil {
-		return err
-	}
-	defer env.Stop()
-	user, err := env.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	cfg := user.Config()
-	cfg.QPS, cfg.Burst = -1, 0
-	kc, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		return err
-	}
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
+	defer cl.Stop()
+	dir, kubeconfig, c := cl.Dir, cl.Kubeconfig, cl.Client
 	start := time.Now()
 	var jobs []func() error
 	for i := range n {
@@ -378,7 +316,7 @@ func runHarden(n, runs int, bin string) error {
 			return err
 		})
 	}
-	if err := parallel(jobs); err != nil {
+	if err := benchenv.Parallel(jobs); err != nil {
 		return err
 	}
 	fmt.Printf("Seeded %d namespaces with a default service account in %s.\n\n", n, time.Since(start).Round(time.Second))

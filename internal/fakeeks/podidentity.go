@@ -32,11 +32,17 @@ type Association struct {
 func (s *Server) SetPodIdentity(cluster string, pi PodIdentity) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.addCluster(cluster)
+	pi.Associations = slices.Clone(pi.Associations)
+	s.podIdentity[cluster] = pi
+}
+
+// addCluster adds a cluster with no access entries unless the server holds it.
+// The caller holds s.mu.
+func (s *Server) addCluster(cluster string) {
 	if _, ok := s.clusters[cluster]; !ok {
 		s.clusters[cluster] = eks.Snapshot{Cluster: eks.Cluster{Name: cluster}, Entries: []eks.AccessEntry{}}
 	}
-	pi.Associations = slices.Clone(pi.Associations)
-	s.podIdentity[cluster] = pi
 }
 
 func associationARN(cluster, id string) string {

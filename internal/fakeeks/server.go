@@ -107,6 +107,7 @@ type Server struct {
 	mu          sync.Mutex
 	clusters    map[string]eks.Snapshot
 	podIdentity map[string]PodIdentity
+	endpoints   map[string]Endpoint
 	pageSize    int
 	delay       time.Duration
 	faults      map[Op]*fault
@@ -129,6 +130,7 @@ func NewServer(clusters ...eks.Snapshot) *Server {
 	s := &Server{
 		clusters:    map[string]eks.Snapshot{},
 		podIdentity: map[string]PodIdentity{},
+		endpoints:   map[string]Endpoint{},
 		pageSize:    DefaultPageSize,
 		faults:      map[Op]*fault{},
 		requests:    map[Op]int{},
@@ -405,6 +407,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	snap, found := s.clusters[cluster]
 	snap = cloneSnapshot(snap)
 	pi := s.podIdentity[cluster]
+	endpoint, ok := s.endpoints[cluster]
+	if !ok {
+		endpoint = DefaultEndpoint()
+	}
 	pageSize := s.pageSize
 	s.mu.Unlock()
 
@@ -499,6 +505,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if pi.Issuer != "" {
 			c["identity"] = map[string]any{"oidc": map[string]any{"issuer": pi.Issuer}}
 		}
+		c["resourcesVpcConfig"] = endpoint.vpcConfig(cluster)
 		if pi.AutoMode {
 			c["computeConfig"] = map[string]any{"enabled": true, "nodePools": []string{"general-purpose", "system"}}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -65,7 +66,30 @@ func ApplyEdits(data map[string]string, edits []Edit) (*EditResult, error) {
 	return res, nil
 }
 
+// CheckIdentity refuses a username or group that cannot be one value: a control
+// character (a newline, a tab...) or an invisible format character would be written
+// as part of the value, which no caller can then match, or, through a shell or a CSV
+// flag, silently cut it. what names the value ("--group", "username").
+func CheckIdentity(what, v string) error {
+	for i, r := range v {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("%s %q has the character %U at byte %d (a control or invisible character): a username or group is one line of visible text", what, v, r, i)
+		}
+	}
+	return nil
+}
+
 func applyEdit(res *EditResult, e Edit) error {
+	if e.Op == OpAdd || e.Op == OpSet {
+		if err := CheckIdentity("username", e.Username); err != nil {
+			return err
+		}
+		for _, g := range e.Groups {
+			if err := CheckIdentity("group", g); err != nil {
+				return err
+			}
+		}
+	}
 	switch e.Op {
 	case OpAdd:
 		if e.Kind == KindAccount {

@@ -502,6 +502,13 @@ func TestApplyEditsQuoting(t *testing.T) {
 			}
 			groups := []string{v, "g"}
 			res, err := ApplyEdits(c.data, []Edit{{Op: c.op, Kind: KindRole, ARN: arn, Username: v, Groups: groups}})
+			if CheckIdentity("x", v) != nil {
+				// A control or invisible character is refused, never written.
+				if err == nil || !strings.Contains(err.Error(), "control or invisible character") {
+					t.Errorf("%s of %q: want it refused, got %v", c.layout, v, err)
+				}
+				continue
+			}
 			if err != nil {
 				t.Errorf("%s of %q: %v", c.layout, v, err)
 				continue

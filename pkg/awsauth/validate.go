@@ -43,7 +43,16 @@ type Location struct {
 func (l Location) String() string {
 	var b strings.Builder
 	if l.Key == "" {
-		return "object"
+		// The object, or for a file that is not a manifest, the file: lines are the file's.
+		b.WriteString("object")
+		if l.Line > 0 {
+			fmt.Fprintf(&b, " (file line %d", l.Line)
+			if l.Column > 0 {
+				fmt.Fprintf(&b, ", column %d", l.Column)
+			}
+			b.WriteString(")")
+		}
+		return b.String()
 	}
 	b.WriteString(l.Key)
 	if l.Entry >= 0 {
@@ -64,7 +73,8 @@ func (l Location) String() string {
 
 // Finding is one validation result.
 type Finding struct {
-	// Rule is the rule id, AA01 to AA33 (the numbers of AWS-AUTH.md §10).
+	// Rule is the rule id, AA01 to AA34 (the numbers of AWS-AUTH.md §10, and AA34), or
+	// AA00 for a file that is not YAML or JSON.
 	Rule     string   `json:"rule"`
 	Name     string   `json:"name"`
 	Severity Severity `json:"severity"`

@@ -16,7 +16,6 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/identity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
@@ -110,7 +109,7 @@ func (o *AccessOptions) Validate() error {
 	if (o.Verb == "") != (o.ResourceArg == "") {
 		return cmdutil.UsageErrorf("--verb and --resource go together")
 	}
-	if _, err := iamarn.CanonicalCaller(o.ARN); err != nil {
+	if _, err := identity.CanonicalPrincipal(o.ARN); err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	return o.Print.Validate()

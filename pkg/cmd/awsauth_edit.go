@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -56,14 +57,21 @@ The new entry follows the layout of the existing ones; nothing else changes. Wit
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ARN = args[0]
+			groups, err := splitGroups(o.Groups)
+			if err != nil {
+				return err
+			}
+			if err := awsauth.CheckIdentity("--username", o.Username); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
+			}
 			if err := o.complete(f, cmd); err != nil {
 				return err
 			}
-			return o.run(cmd.Context(), remedy.EditsPlan([]awsauth.Edit{{Op: awsauth.OpAdd, Kind: o.Kind, ARN: o.ARN, Username: o.Username, Groups: o.Groups}}, false))
+			return o.run(cmd.Context(), remedy.EditsPlan([]awsauth.Edit{{Op: awsauth.OpAdd, Kind: o.Kind, ARN: o.ARN, Username: o.Username, Groups: groups}}, false))
 		},
 	}
 	cmd.Flags().StringVar(&o.Username, "username", "", "Kubernetes username; may use {{SessionName}}, {{AccountID}} ... (quote it in the shell).")
-	cmd.Flags().StringSliceVar(&o.Groups, "group", nil, "Kubernetes group (repeatable, or comma-separated).")
+	cmd.Flags().StringArrayVar(&o.Groups, "group", nil, "Kubernetes group (repeatable, or comma-separated).")
 	cmd.Flags().BoolVar(&o.Create, "create", false, "Create aws-auth if it does not exist.")
 	o.addFlags(cmd)
 	return cmd
@@ -99,10 +107,11 @@ mapAccounts), with the comment lines directly above each. Nothing else changes.
 			if err := o.complete(f, cmd); err != nil {
 				return err
 			}
+			o.MissingOK, o.createFlagAbsent = o.IgnoreNotFound, true
 			return o.run(cmd.Context(), remedy.EditsPlan([]awsauth.Edit{{Op: awsauth.OpRemove, ARN: o.ARN}}, o.IgnoreNotFound))
 		},
 	}
-	cmd.Flags().BoolVar(&o.IgnoreNotFound, "ignore-not-found", false, "Succeed without change when the ARN is not mapped.")
+	cmd.Flags().BoolVar(&o.IgnoreNotFound, "ignore-not-found", false, "Succeed without change when the ARN is not mapped (or aws-auth does not exist).")
 	o.addFlags(cmd)
 	return cmd
 }
@@ -203,4 +212,21 @@ leaves a backup of what it replaces. If aws-auth no longer exists it is created.
 	cmd.Flags().StringVarP(&o.Filename, "filename", "f", "", "The backup to restore (a file, or - for stdin).")
 	o.addFlags(cmd)
 	return cmd
+}
+
+// splitGroups reads --group as given (repeatable, or comma-separated), refusing a value
+// that is not one line of visible text instead of letting a CSV reader cut it.
+func splitGroups(values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		if err := awsauth.CheckIdentity("--group", v); err != nil {
+			return nil, cmdutil.UsageErrorf("%v", err)
+		}
+		for _, g := range strings.Split(v, ",") {
+			if g = strings.TrimSpace(g); g != "" {
+				out = append(out, g)
+			}
+		}
+	}
+	return out, nil
 }

@@ -258,3 +258,44 @@ func TestDryRunFlag(t *testing.T) {
 		}
 	}
 }
+
+// Validating a file before 'kubectl apply' is the job: a file that does not parse, or
+// whose object is not ConfigMap kube-system/aws-auth, is a finding with its line and
+// column (exit 1); the data-only document kubectl prints with -o jsonpath='{.data}' is
+// read as aws-auth's data; mappings under binaryData are dropped by the authenticator.
+func TestAWSAuthValidateFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	roles := `- rolearn: arn:aws:iam::111122223333:role/A\n  username: a\n  groups: [x]\n`
+	tests := []struct {
+		name, file string
+		code       int
+		want       string
+	}{
+		{"not YAML", write("broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: aws-auth\n  namespace: kube-system}\n"), 1, "AA00 not-yaml   object (file line"},
+		{"kind is case-sensitive", write("kind.yaml", "apiVersion: v1\nkind: Configmap\nmetadata: {name: aws-auth, namespace: kube-system}\ndata: {mapRoles: \"\"}\n"), 1, `AA01 wrong-object   object (file line 2, column 7)   the object named aws-auth is a "Configmap"`},
+		{"a Secret named aws-auth", write("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: aws-auth, namespace: kube-system}\n"), 1, `is a "Secret", not a ConfigMap`},
+		{"data only, JSON", write("data.json", `{"mapRoles":"`+roles+`"}`), 0, ""},
+		{"data only, YAML", write("data.yaml", "mapRoles: |\n  - rolearn: arn:aws:iam::111122223333:role/A\n    username: a\n    groups: [x]\n"), 0, ""},
+		{"mapRoles under binaryData", write("binary.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: aws-auth, namespace: kube-system}\nbinaryData:\n  mapRoles: LSByb2xlYXJuOiB4Cg==\n"), 1, "AA34 mapping-in-binarydata"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := run(t, "aws-auth", "validate", "-f", tc.file)
+			if code != tc.code || !strings.Contains(stdout, tc.want) || strings.Contains(stderr, "error:") {
+				t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+		})
+	}
+	// Other commands refuse such a file (exit 2), naming where.
+	_, stderr, code := run(t, "aws-auth", "diff", "-f", filepath.Join(dir, "kind.yaml"), "--from", filepath.Join(dir, "data.yaml"))
+	if code != 2 || !strings.Contains(stderr, "kind.yaml (line 2, column 7): the object named aws-auth") {
+		t.Errorf("diff: exit %d: %s", code, stderr)
+	}
+}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/cmdutil"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
 )
 
 // AWSAuthValidateOptions are the inputs of `kubectl eksiam aws-auth validate`.
@@ -71,13 +73,23 @@ Exit codes: 0 no high finding (with --strict: no finding at all); 1 a high findi
 
 // Run validates.
 func (o *AWSAuthValidateOptions) Run(ctx context.Context) error {
+	var (
+		findings []awsauth.Finding
+		from     string
+	)
 	a, err := o.Source.read(ctx)
-	if err != nil {
+	var fe *source.FileError
+	switch {
+	case errors.As(err, &fe):
+		// Validating a file before 'kubectl apply' is the job: a file that is not a
+		// manifest of aws-auth is a finding, with its line and column.
+		findings, from = fe.Findings, fe.Source
+	case err != nil:
 		return err
+	default:
+		findings, from = awsauth.Validate(a.Object, awsauth.Options{ClusterAccount: o.ClusterAccount}), a.Source
 	}
-	findings := awsauth.Validate(a.Object, awsauth.Options{ClusterAccount: o.ClusterAccount})
-	r := &v1alpha1.AWSAuthValidation{Source: a.Source, Findings: []v1alpha1.AWSAuthFinding{}}
-	v1alpha1.SetKind(r, "AWSAuthValidation")
+	r := v1alpha1.NewAWSAuthValidation(from)
 	for _, f := range findings {
 		r.Findings = append(r.Findings, findingReport(f))
 		if f.Severity == awsauth.Error {
@@ -107,7 +119,7 @@ func (o *AWSAuthValidateOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	fmt.Fprintf(o.ErrOut, "%s: %d error(s), %d warning(s)\n", a.Source, r.Errors, r.Warnings)
+	fmt.Fprintf(o.ErrOut, "%s: %d error(s), %d warning(s)\n", from, r.Errors, r.Warnings)
 	if r.Errors > 0 || (o.Strict && r.Warnings > 0) {
 		return cmdutil.WithCode(cmdutil.ExitFindings, nil)
 	}

@@ -27,8 +27,13 @@ type awsAuthWriter struct {
 	Remediation cmdutil.RemediationFlags
 	Print       *cmdutil.PrintFlags
 	Force       bool
-	// Create allows creating aws-auth when it does not exist.
-	Create bool
+	// Create allows creating aws-auth when it does not exist; MissingOK makes a missing
+	// one a success with nothing to do.
+	Create    bool
+	MissingOK bool
+	// createFlagAbsent: the command has no --create (remove), so the error must not
+	// suggest it.
+	createFlagAbsent bool
 
 	Client kube.Interface
 	genericiooptions.IOStreams
@@ -74,7 +79,12 @@ func (w *awsAuthWriter) complete(f genericclioptions.RESTClientGetter, cmd *cobr
 // run makes the edit, then reports it.
 func (w *awsAuthWriter) run(ctx context.Context, plan remedy.AWSAuthPlan) error {
 	dryRun := w.Remediation.DryRun
-	res, err := remedy.EditAWSAuth(ctx, w.Client, remedy.AWSAuthEdit{Plan: plan, Force: w.Force, Create: w.Create, DryRun: dryRun, BackupDir: w.Remediation.BackupDir})
+	hint := "; pass --create to create it"
+	if w.MissingOK || w.createFlagAbsent {
+		hint = ": nothing to change"
+	}
+	res, err := remedy.EditAWSAuth(ctx, w.Client, remedy.AWSAuthEdit{Plan: plan, Force: w.Force, Create: w.Create, MissingOK: w.MissingOK, MissingHint: hint,
+		DryRun: dryRun, BackupDir: w.Remediation.BackupDir})
 	if err != nil {
 		return err
 	}
@@ -84,6 +94,10 @@ func (w *awsAuthWriter) run(ctx context.Context, plan remedy.AWSAuthPlan) error 
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintln(w.ErrOut, "Note: "+n)
+	}
+	if !res.Exists && !res.Changed {
+		fmt.Fprintln(summary, "configmap kube-system/aws-auth does not exist: nothing to change")
+		return nil
 	}
 	if !res.Changed {
 		fmt.Fprintln(summary, "configmap/aws-auth unchanged")

@@ -182,7 +182,7 @@ func completeARNs(f genericclioptions.RESTClientGetter) func(*cobra.Command, []s
 		}
 		var data map[string]string
 		if files, _ := cmd.Flags().GetStringSlice("filename"); len(files) > 0 {
-			snap, err := source.ReadFiles(f, files, false)
+			snap, err := source.ReadFiles(f, files, false, "")
 			if err != nil || snap.AWSAuth == nil {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/api/v1alpha1"
@@ -188,85 +187,21 @@ type gathered struct {
 // gather reads the Kubernetes objects (with, for --role, the RBAC objects, aws-auth
 // and access entries, in the same round), then the AWS inputs they call for.
 func (o *PodIdentityOptions) gather(ctx context.Context) (*gathered, error) {
-	req := source.Request{PodIdentity: &source.PodIdentityScope{Namespace: o.namespace(), PageSize: o.PageSize}}
+	req := source.Request{PodIdentity: &source.PodIdentityScope{Namespace: o.namespace(), PageSize: o.PageSize},
+		AWS: &source.AWSRequest{Files: o.AWSFiles, Stdin: o.In, ClusterName: o.EKS.ClusterName, Region: o.EKS.Region,
+			Namespace: o.namespace(), NewClients: o.NewAWSClients}}
 	if o.RoleARN != "" {
 		req.RBAC = func(meta.RESTMapper) (source.RBACScope, error) {
 			return source.RBACScope{Namespaced: true, PageSize: o.PageSize}, nil
 		}
 		req.AWSAuth, req.Access = true, o.EKS.request()
+		req.AWS.Roles = []string{o.RoleARN}
 	}
 	snap, err := source.Read(ctx, &o.Input, req)
 	if err != nil {
 		return nil, err
 	}
-	g := &gathered{snap: snap, warnings: append([]v1alpha1.Warning{}, snap.Warnings...)}
-	col := snap.PodIdentity
-	in := col.Input()
-	needs := func(a *source.AWSInputs) (roles, instances []string) {
-		add := func(arn string) {
-			if arn != "" && !slices.Contains(roles, arn) {
-				roles = append(roles, arn)
-			}
-		}
-		for _, sa := range in.ServiceAccounts {
-			add(sa.RoleARN)
-		}
-		for _, as := range a.Associations {
-			if o.Scope.AllNamespaces || as.Namespace == o.Scope.Namespace {
-				add(as.RoleARN)
-				add(as.TargetRoleARN)
-			}
-		}
-		add(o.RoleARN)
-		slices.Sort(roles)
-		return roles, col.InstanceIDs()
-	}
-
-	var aws *source.AWSInputs
-	switch {
-	case len(o.AWSFiles) > 0:
-		if aws, err = source.ReadAWSFiles(o.AWSFiles, o.In); err != nil {
-			return nil, err
-		}
-	case snap.Offline:
-		aws = missingAWS("offline (-f): pass --aws-file for the AWS inputs")
-	default:
-		var loader clientcmd.ClientConfig
-		if o.Input.Clients != nil {
-			loader = o.Input.Clients.Loader
-		}
-		cluster, ok := o.EKS.request().Cluster(loader)
-		if !ok {
-			aws = missingAWS("the kubeconfig does not authenticate through EKS: pass --cluster-name (and --region) or --aws-file")
-			break
-		}
-		clients, err := o.NewAWSClients(ctx, cluster)
-		if err != nil {
-			return nil, err
-		}
-		if aws, err = source.ReadPodIdentityAWS(ctx, clients, cluster.Name, o.namespace(), needs); err != nil {
-			return nil, err
-		}
-	}
-	in.Cluster, in.AssociationsRead, in.Associations = aws.Cluster, aws.AssociationsRead, aws.Associations
-	in.Roles, in.InstancesRead, in.Instances, in.InstanceProfiles = aws.Roles, aws.InstancesRead, aws.Instances, aws.InstanceProfiles
-	g.in, g.aws = in, aws
-	// One warning per missing input, or one for all when they all miss for one reason.
-	var missing []string
-	same := true
-	for _, i := range aws.Inputs {
-		if i.Status != source.StatusRead {
-			missing = append(missing, fmt.Sprintf("%s: %s%s", i.Name, i.Status, suffix(i.Message)))
-			same = same && i.Status == aws.Inputs[0].Status && i.Message == aws.Inputs[0].Message
-		}
-	}
-	if same && len(missing) == len(aws.Inputs) && len(missing) > 0 {
-		missing = []string{fmt.Sprintf("no AWS input was read (%s%s): trust policies, associations and IMDS settings are not evaluated", aws.Inputs[0].Status, suffix(aws.Inputs[0].Message))}
-	}
-	for _, m := range missing {
-		g.warnings = append(g.warnings, v1alpha1.Warning{Reason: "AWSInputMissing", Message: m})
-	}
-	return g, nil
+	return &gathered{in: snap.PodIdentityInput(), aws: snap.AWS, snap: snap, warnings: append([]v1alpha1.Warning{}, snap.Warnings...)}, nil
 }
 
 func suffix(msg string) string {
@@ -274,14 +209,6 @@ func suffix(msg string) string {
 		return ""
 	}
 	return " (" + msg + ")"
-}
-
-func missingAWS(why string) *source.AWSInputs {
-	a := source.NewAWSInputs()
-	for _, name := range []string{"eks:DescribeCluster", "eks:ListPodIdentityAssociations", "eks:DescribePodIdentityAssociation", "iam:GetRole", "ec2:DescribeInstances", "iam:GetInstanceProfile"} {
-		a.Inputs = append(a.Inputs, v1alpha1.PodIdentityInput{Name: name, Source: "none", Status: source.StatusMissing, Message: why})
-	}
-	return a
 }
 
 // Run reads, answers and reports.

@@ -52,6 +52,7 @@ Forbidden, or an incomplete view).`,
 		NewCmdSA(configFlags, streams),
 		NewCmdAnon(configFlags, streams),
 		NewCmdPodIdentity(configFlags, streams),
+		NewCmdAudit(configFlags, streams),
 		NewCmdVersion(streams),
 	)
 	// Help, usage and the completion scripts go to the streams, like everything else.

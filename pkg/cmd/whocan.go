@@ -195,7 +195,7 @@ func completeInput(f genericclioptions.RESTClientGetter, cmd *cobra.Command, sco
 	if err := scope.Complete(f, cmd, files.Offline(), errOut); err != nil {
 		return err
 	}
-	*in = source.Input{Getter: f, Files: files.FilenameOptions}
+	*in = source.Input{Getter: f, Files: files.FilenameOptions, Namespace: scope.Namespace}
 	if files.Offline() {
 		return nil
 	}
@@ -274,6 +274,10 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 	}
 	if w := o.unknownVerb(); w != "" {
 		report.Warnings = append([]v1alpha1.Warning{{Reason: "UnknownVerb", Message: w}}, report.Warnings...)
+	}
+	if r := query.Resource; r != nil && r.Subresource == "" && slices.Contains(resources.KnownSubresources(r.Resource), r.Name) {
+		report.Warnings = append([]v1alpha1.Warning{{Reason: "NameIsASubresource", Message: fmt.Sprintf(
+			"%s/%s asks about one object of %s, named %q; for the subresource, use '%s --subresource %s'", o.ResourceArg, r.Name, r.Resource, r.Name, o.ResourceArg, r.Name)}}, report.Warnings...)
 	}
 	report.Warnings = append(report.Warnings, snap.Warnings...)
 	if o.IAM && (snap.AWSAuth != nil || snap.Access != nil) {

@@ -267,3 +267,60 @@ func TestWhoCanCustomVerb(t *testing.T) {
 		t.Errorf("a custom verb should be allowed exactly to those allowed every verb:\n%s\nvs\n%s", stdout, star)
 	}
 }
+
+// who-can on RBAC as real projects write it: install manifests without a namespace, a
+// ServiceAccount subject in an unrendered namespace, NAME that is a subresource, and
+// '*' as the type.
+func TestWhoCanRealWorldRBAC(t *testing.T) {
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "install.yaml")
+	if err := os.WriteFile(manifest, []byte(`apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: controller}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: controller}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: controller}
+subjects:
+- {kind: ServiceAccount, name: controller}
+- {kind: ServiceAccount, name: karpenter, namespace: $KARPENTER_NAMESPACE}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Raw manifests take -n, with a warning, instead of being refused whole.
+	stdout, stderr, code := run(t, "who-can", "get", "pods", "-n", "tools", "-f", example, "-f", manifest, "--iam=false", "-o", "json")
+	var r v1alpha1.WhoCanReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil || code != 0 {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	var got []string
+	for _, s := range r.Subjects {
+		if s.Kind == "ServiceAccount" && (s.Name == "controller" || s.Name == "karpenter") {
+			got = append(got, s.Kind+" "+s.Namespace+"/"+s.Name)
+		}
+	}
+	if want := []string{"ServiceAccount $KARPENTER_NAMESPACE/karpenter", "ServiceAccount tools/controller"}; !slices.Equal(got, want) {
+		t.Errorf("subjects %v, want %v", got, want)
+	}
+	for _, want := range []string{"read in namespace tools (-n, or the kubeconfig's)", "RoleBinding controller", "names ServiceAccount $KARPENTER_NAMESPACE/karpenter, whose namespace or name is not valid"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr)
+		}
+	}
+
+	// NAME that is a subresource: answered as asked, with a warning.
+	_, stderr, code = run(t, "who-can", "create", "pods/exec", "-n", "app", "-f", example, "--iam=false")
+	if code != 0 || !strings.Contains(stderr, "pods/exec asks about one object of pods, named \"exec\"; for the subresource, use 'pods --subresource exec'") {
+		t.Errorf("pods/exec: exit %d: %s", code, stderr)
+	}
+
+	// '*' is every resource of every group: the same answer as '*.*'.
+	star, _, _ := run(t, "who-can", "get", "*", "-n", "app", "-f", example, "--iam=false", "-o", "json")
+	starStar, _, _ := run(t, "who-can", "get", "*.*", "-n", "app", "-f", example, "--iam=false", "-o", "json")
+	core, _, _ := run(t, "who-can", "get", "*.", "-n", "app", "-f", example, "--iam=false", "-o", "json")
+	if !strings.Contains(star, `"group": "*"`) || strings.ReplaceAll(star, `"*.*"`, `"*"`) != strings.ReplaceAll(starStar, `"*.*"`, `"*"`) || star == core {
+		t.Errorf("'*' should be every group ('*.*'), not the core group ('*.')")
+	}
+}

@@ -175,7 +175,7 @@ func (s Sources) creatorKey() string {
 	if s.CreatorARN == "" {
 		return ""
 	}
-	c, err := canonicalPrincipal(s.CreatorARN)
+	c, err := CanonicalPrincipal(s.CreatorARN)
 	if err != nil {
 		return ""
 	}
@@ -192,7 +192,7 @@ func (s Sources) creatorPrincipal() (Principal, bool) {
 	}
 	p := Principal{ARN: UnknownCreatorARN, Type: TypeCreator, Source: CreatorSource, Groups: []string{MastersGroup}, Status: StatusActive}
 	if s.CreatorARN != "" {
-		if c, err := canonicalPrincipal(s.CreatorARN); err == nil {
+		if c, err := CanonicalPrincipal(s.CreatorARN); err == nil {
 			p.ARN = c
 			p.Type = iamarn.Parse(c).Kind
 		}
@@ -290,9 +290,14 @@ func (r *Resolved) NotMappedReason() string {
 	return "the principal is not mapped: it cannot authenticate"
 }
 
-// canonicalPrincipal is the ARN the authenticator matches for arn: a session
+// CanonicalPrincipal is the ARN the authenticator matches for arn: a session
 // becomes its role, and a role loses its path (AWS-AUTH.md §4).
-func canonicalPrincipal(arn string) (string, error) {
+func CanonicalPrincipal(arn string) (string, error) {
+	// IAM ARNs are plain ASCII: a zero-width or look-alike character makes an ARN that
+	// matches nothing (or another principal), which is a malformed ARN, not an unmapped one.
+	if r, odd := iamarn.OddRune(arn); odd {
+		return "", fmt.Errorf("arn %q is malformed: it contains the character %U, which is invisible, a control character or not ASCII (IAM ARNs are plain ASCII)", arn, r)
+	}
 	canonical, err := iamarn.CanonicalCaller(arn)
 	if err != nil {
 		return "", err
@@ -309,7 +314,7 @@ func Resolve(src Sources, arn string) (*Resolved, error) {
 	// A session's canonical ARN is its role without the path (the session ARN carries
 	// only the role name), so a role ARN given with its path matches what its sessions
 	// match: an aws-auth entry without the path, never one with it (AWS-AUTH.md §4).
-	canonical, err := canonicalPrincipal(arn)
+	canonical, err := CanonicalPrincipal(arn)
 	if err != nil {
 		return nil, err
 	}

@@ -94,6 +94,10 @@ type Container struct {
 	HasRoleARN           bool
 	WebIdentity          bool
 	ContainerCredentials bool
+	// RunAsUser and RunAsNonRoot are the container's effective security context: its
+	// own, else the pod's; nil when neither sets them.
+	RunAsUser    *int64
+	RunAsNonRoot *bool
 }
 
 // Workload is a pod-creating object and the service account of its template.

@@ -31,6 +31,9 @@ func (ix *Index) matches(id Identity) map[int32]bool {
 	want := map[Subject]bool{}
 	if id.Username != "" {
 		want[SubjectForUsername(id.Username)] = true
+		if sa, ok := serviceAccountForm(id.Username); ok {
+			want[sa] = true
+		}
 	}
 	for _, g := range id.Groups {
 		want[Subject{Kind: rbacv1.GroupKind, Name: g}] = true

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -70,10 +71,27 @@ func SubjectForUsername(username string) Subject {
 	return Subject{Kind: rbacv1.UserKind, Name: username}
 }
 
+// serviceAccountForm is the ServiceAccount a user name has the form of,
+// system:serviceaccount:<namespace>:<name>, whether or not the names are valid: RBAC
+// compares a ServiceAccount subject with a user name as a string, so even a namespace
+// no object can have (an unrendered $NAMESPACE) matches a user of that name.
+func serviceAccountForm(username string) (Subject, bool) {
+	rest, ok := strings.CutPrefix(username, serviceAccountPrefix)
+	if !ok {
+		return Subject{}, false
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return Subject{}, false
+	}
+	return Subject{Kind: rbacv1.ServiceAccountKind, Namespace: parts[0], Name: parts[1]}, true
+}
+
 // identityOf returns the identity a binding subject matches. bindingNamespace is the
 // namespace of a RoleBinding ("" for a ClusterRoleBinding): a ServiceAccount subject
 // without a namespace defaults to it, as in the RBAC authorizer. ok is false, with the
-// reason, for subjects that can never match anybody.
+// reason, for subjects that can never match anybody; ok with a reason is a subject
+// that matches but deserves a warning.
 func identityOf(s rbacv1.Subject, bindingNamespace string) (id Subject, reason string, ok bool) {
 	if s.Name == "" {
 		return Subject{}, "has no name", false
@@ -91,7 +109,15 @@ func identityOf(s rbacv1.Subject, bindingNamespace string) (id Subject, reason s
 		if ns == "" {
 			return Subject{}, "is a ServiceAccount without a namespace", false
 		}
-		return SubjectForUsername(ServiceAccountUsername(ns, s.Name)), "", true
+		id := SubjectForUsername(ServiceAccountUsername(ns, s.Name))
+		if id.Kind != rbacv1.ServiceAccountKind {
+			// Not a valid namespace or name (an unrendered template such as
+			// $KARPENTER_NAMESPACE): still a ServiceAccount subject, which the authorizer
+			// matches by the user name, though no pod can run as it.
+			return Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: s.Name},
+				fmt.Sprintf("names ServiceAccount %s/%s, whose namespace or name is not valid (an unrendered template?): no pod runs as it, but a user of that name matches it", ns, s.Name), true
+		}
+		return id, "", true
 	}
 	return Subject{}, "has unsupported kind " + strconv.Quote(s.Kind), false
 }

@@ -109,6 +109,7 @@ const (
 	ReasonUnsupportedRoleRef   = "UnsupportedRoleRef"
 	ReasonAggregationNotFilled = "AggregationRuleWithoutRules"
 	ReasonInvalidSubject       = "InvalidSubject"
+	ReasonOddSubject           = "InvalidServiceAccountName"
 )
 
 // Warning is something about the objects in scope that a reader of the answer should
@@ -247,6 +248,10 @@ func NewIndex(s *Snapshot) *Index {
 				warn(Warning{Reason: ReasonInvalidSubject, Object: ref, namespace: ref.Namespace,
 					Message: fmt.Sprintf("%s: subject %d %s and matches nobody", ref, i, reason)})
 				continue
+			}
+			if reason != "" {
+				warn(Warning{Reason: ReasonOddSubject, Object: ref, namespace: ref.Namespace,
+					Message: fmt.Sprintf("%s: subject %d %s", ref, i, reason)})
 			}
 			bs := boundSubject{id: intern(id)}
 			if s.Kind != id.Kind || (s.Kind == rbacv1.ServiceAccountKind && s.Namespace == "") {

@@ -1042,8 +1042,12 @@ func TestIdentityOf(t *testing.T) {
 		{"service account without namespace defaults to the rolebinding namespace", saSubj("", "sa"), "ns", serviceAccount("ns", "sa"), true, ""},
 		{"service account without namespace in a clusterrolebinding matches nobody", saSubj("", "sa"), "", Subject{}, false, "is a ServiceAccount without a namespace"},
 		// The authorizer compares the user name with system:serviceaccount:ns:Bad, which
-		// only a user of exactly that name has; it is not a valid service account.
-		{"service account with invalid name is that user name", saSubj("ns", "Bad"), "", user("system:serviceaccount:ns:Bad"), true, ""},
+		// only a user of exactly that name has: it is still a ServiceAccount subject,
+		// reported as one, with a warning.
+		{"service account with invalid name stays a service account, with a warning", saSubj("ns", "Bad"), "", serviceAccount("ns", "Bad"), true,
+			"names ServiceAccount ns/Bad, whose namespace or name is not valid (an unrendered template?): no pod runs as it, but a user of that name matches it"},
+		{"service account in an unrendered namespace", saSubj("$KARPENTER_NAMESPACE", "karpenter"), "", serviceAccount("$KARPENTER_NAMESPACE", "karpenter"), true,
+			"names ServiceAccount $KARPENTER_NAMESPACE/karpenter, whose namespace or name is not valid (an unrendered template?): no pod runs as it, but a user of that name matches it"},
 		{"empty user name matches nobody", userSubj(""), "", Subject{}, false, "has no name"},
 		{"empty group name matches nobody", groupSubj(""), "", Subject{}, false, "has no name"},
 		{"empty service account name matches nobody", saSubj("ns", ""), "ns", Subject{}, false, "has no name"},

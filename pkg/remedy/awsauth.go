@@ -44,10 +44,14 @@ type AWSAuthEdit struct {
 	Plan AWSAuthPlan
 	// Force overrides the lockout guards (never validation errors).
 	Force bool
-	// Create allows creating aws-auth when it does not exist.
-	Create    bool
-	DryRun    cmdutil.DryRunStrategy
-	BackupDir string
+	// Create allows creating aws-auth when it does not exist; MissingOK makes a missing
+	// aws-auth a success with nothing to change (remove --ignore-not-found); otherwise a
+	// missing aws-auth is an error, with MissingHint saying what to do.
+	Create      bool
+	MissingOK   bool
+	MissingHint string
+	DryRun      cmdutil.DryRunStrategy
+	BackupDir   string
 }
 
 // AWSAuthEditResult is what an edit did.
@@ -100,7 +104,10 @@ func EditAWSAuth(ctx context.Context, c kube.Interface, e AWSAuthEdit) (*AWSAuth
 		BackupDir: e.BackupDir,
 		Plan: func(live *corev1.ConfigMap, exists bool) (*corev1.ConfigMap, bool, error) {
 			if !exists && !e.Create {
-				return nil, false, fmt.Errorf("configmap kube-system/aws-auth does not exist (the cluster may use EKS access entries only); pass --create to create it")
+				if e.MissingOK {
+					return nil, false, nil
+				}
+				return nil, false, fmt.Errorf("configmap kube-system/aws-auth does not exist (the cluster may use EKS access entries only)%s", e.MissingHint)
 			}
 			out.Before = map[string]string{}
 			if exists {

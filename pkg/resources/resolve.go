@@ -68,7 +68,14 @@ func Resolve(mapper meta.RESTMapper, arg string) (Resource, error) {
 		return Resource{}, fmt.Errorf("resource type must not be empty")
 	}
 	if gr.Resource == "*" {
-		return Resource{Group: gr.Group, Resource: "*", Namespaced: true}, nil
+		// "*" alone is every resource of every group, as users read it (and as RBAC
+		// rules write it: apiGroups ["*"], resources ["*"]); "*.apps" is every resource
+		// of one group, "*." the core group's.
+		group := gr.Group
+		if lower == "*" {
+			group = "*"
+		}
+		return Resource{Group: group, Resource: "*", Namespaced: true}, nil
 	}
 	if r, ok := rbacOnly(gr); ok {
 		return r, nil
@@ -116,4 +123,29 @@ func Resolve(mapper meta.RESTMapper, arg string) (Resource, error) {
 		Resource:   mapping.Resource.Resource,
 		Namespaced: mapping.Scope.Name() == meta.RESTScopeNameNamespace,
 	}, nil
+}
+
+// KnownSubresources are the subresources Kubernetes serves for a resource (by its
+// plural name), for telling TYPE/NAME from TYPE with --subresource: "pods/exec" asks
+// about a pod named exec, which is rarely what is meant.
+func KnownSubresources(resource string) []string {
+	switch resource {
+	case "pods":
+		return []string{"attach", "binding", "ephemeralcontainers", "eviction", "exec", "log", "portforward", "proxy", "resize", "status"}
+	case "deployments", "replicasets", "statefulsets", "replicationcontrollers":
+		return []string{"scale", "status"}
+	case "daemonsets", "jobs", "cronjobs", "persistentvolumeclaims", "persistentvolumes", "resourcequotas", "horizontalpodautoscalers", "poddisruptionbudgets":
+		return []string{"status"}
+	case "services", "nodes":
+		return []string{"proxy", "status"}
+	case "namespaces":
+		return []string{"finalize", "status"}
+	case "serviceaccounts":
+		return []string{"token"}
+	case "certificatesigningrequests":
+		return []string{"approval", "status"}
+	case "customresourcedefinitions", "apiservices":
+		return []string{"status"}
+	}
+	return nil
 }

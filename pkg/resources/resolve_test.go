@@ -48,7 +48,8 @@ func TestResolveBuiltin(t *testing.T) {
 		{arg: "userextras.authentication.k8s.io", want: Resource{Group: "authentication.k8s.io", Resource: "userextras", RBACOnly: true}},
 		{arg: "signers", want: Resource{Group: "certificates.k8s.io", Resource: "signers", RBACOnly: true}},
 		// Wildcards.
-		{arg: "*", want: Resource{Resource: "*", Namespaced: true}},
+		{arg: "*", want: Resource{Group: "*", Resource: "*", Namespaced: true}}, // every group, as users read it
+		{arg: "*.", want: Resource{Resource: "*", Namespaced: true}},            // the core group's
 		{arg: "*.apps", want: Resource{Group: "apps", Resource: "*", Namespaced: true}},
 		{arg: "*.*", want: Resource{Group: "*", Resource: "*", Namespaced: true}},
 		// Unknown.

@@ -166,6 +166,10 @@ func ReadPodIdentityAWS(ctx context.Context, c AWSClients, cluster, namespace st
 					Enabled *bool `json:"enabled,omitempty"`
 				}{Enabled: aws.Bool(*cl.ComputeConfig.Enabled)}
 			}
+			if v := cl.ResourcesVpcConfig; v != nil {
+				d.Cluster.ResourcesVpcConfig = &CLIVpcConfig{EndpointPublicAccess: aws.Bool(v.EndpointPublicAccess),
+					EndpointPrivateAccess: aws.Bool(v.EndpointPrivateAccess), PublicAccessCidrs: v.PublicAccessCidrs}
+			}
 		}
 		_ = a.Apply(d)
 		in.Count = 1

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -51,11 +53,39 @@ func awsAuthFromConfigMap(cm *corev1.ConfigMap, src string) *AWSAuth {
 	return &AWSAuth{ConfigMap: cm, Object: obj, Source: src}
 }
 
+// FileError is an aws-auth file that is not a manifest of ConfigMap
+// kube-system/aws-auth: YAML that does not parse, or no such object in it. Its findings
+// locate the problem (line and column in the file); 'aws-auth validate' reports them as
+// findings, every other command refuses the file.
+type FileError struct {
+	Source   string
+	Findings []awsauth.Finding
+}
+
+func (e *FileError) Error() string {
+	f := e.Findings[0]
+	where := ""
+	if f.Location.Line > 0 {
+		where = fmt.Sprintf(" (line %d, column %d)", f.Location.Line, f.Location.Column)
+	}
+	return fmt.Sprintf("%s%s: %s", e.Source, where, f.Message)
+}
+
+func fileError(src, rule, name string, line, col int, msg, hint string) *FileError {
+	return &FileError{Source: src, Findings: []awsauth.Finding{{Rule: rule, Name: name, Severity: awsauth.Error,
+		Location: awsauth.Location{Entry: -1, Line: line, Column: col}, Message: msg, Hint: hint}}}
+}
+
+var yamlErrorLine = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
+
 // ReadAWSAuthFile reads an aws-auth ConfigMap from a manifest (YAML or JSON; one
 // object, a List or several documents; "-" reads in). It picks the ConfigMap
 // kube-system/aws-auth, or the only ConfigMap in the file (validation then reports
-// its wrong name). Beyond what a typed object keeps, it records data values that are
-// not strings and data keys given twice.
+// its wrong name). A document that holds only data keys (what
+// 'kubectl get configmap -n kube-system aws-auth -o jsonpath={.data}' prints) is read as
+// that ConfigMap's data. Beyond what a typed object keeps, it records data values that
+// are not strings and data keys given twice. A file that is not such a manifest is a
+// *FileError.
 func ReadAWSAuthFile(path string, in io.Reader) (*AWSAuth, error) {
 	var (
 		data []byte
@@ -73,18 +103,28 @@ func ReadAWSAuthFile(path string, in io.Reader) (*AWSAuth, error) {
 	if path == "-" {
 		src = "standard input"
 	}
-	var candidates []*yaml.Node
+	var candidates, others []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); err == io.EOF {
 			break
 		} else if err != nil {
-			return nil, fmt.Errorf("%s: %v", src, err)
+			line, col := 0, 0
+			if m := yamlErrorLine.FindStringSubmatch(err.Error()); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				col, _ = strconv.Atoi(m[2])
+			}
+			return nil, fileError(src, "AA00", "not-yaml", line, col, "the file is not YAML or JSON: "+err.Error(), "")
 		}
-		if len(doc.Content) > 0 {
-			collectConfigMaps(doc.Content[0], &candidates)
+		if len(doc.Content) == 0 {
+			continue
 		}
+		root := doc.Content[0]
+		if dataOnly(root) {
+			return dataOnlyAWSAuth(root, src)
+		}
+		collectConfigMaps(root, &candidates, &others)
 	}
 	var pick *yaml.Node
 	for _, c := range candidates {
@@ -96,12 +136,53 @@ func ReadAWSAuthFile(path string, in io.Reader) (*AWSAuth, error) {
 		pick = candidates[0]
 	}
 	if pick == nil {
-		return nil, fmt.Errorf("%s holds no ConfigMap kube-system/aws-auth (%d ConfigMaps in all)", src, len(candidates))
+		// The object meant as aws-auth, but of another kind (kind is case-sensitive:
+		// "Configmap" is not a ConfigMap; a Secret named aws-auth is not read).
+		for _, o := range others {
+			if str(o, "metadata", "name") == awsauth.Name {
+				k := field(o, "kind")
+				return nil, fileError(src, "AA01", "wrong-object", k.Line, k.Column,
+					fmt.Sprintf("the object named aws-auth is a %q, not a ConfigMap: the authenticator reads only ConfigMap kube-system/aws-auth", str(o, "kind")), "kind: ConfigMap (case-sensitive)")
+			}
+		}
+		return nil, fileError(src, "AA01", "wrong-object", 0, 0, fmt.Sprintf("the file holds no ConfigMap kube-system/aws-auth (%d ConfigMaps, %d other objects)", len(candidates), len(others)), "")
 	}
 	return fromNode(pick, src)
 }
 
-func collectConfigMaps(n *yaml.Node, out *[]*yaml.Node) {
+// dataOnly reports whether n is a mapping of aws-auth data keys only (no kind,
+// apiVersion or metadata): the data of the ConfigMap.
+func dataOnly(n *yaml.Node) bool {
+	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+		return false
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case awsauth.KeyRoles, awsauth.KeyUsers, awsauth.KeyAccounts:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// dataOnlyAWSAuth is the ConfigMap whose data is the mapping n.
+func dataOnlyAWSAuth(n *yaml.Node, src string) (*AWSAuth, error) {
+	cm := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(k string, v *yaml.Node) {
+		cm.Content = append(cm.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, v)
+	}
+	scalar := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v} }
+	add("apiVersion", scalar("v1"))
+	add("kind", scalar("ConfigMap"))
+	meta := &yaml.Node{Kind: yaml.MappingNode}
+	meta.Content = append(meta.Content, scalar("name"), scalar(awsauth.Name), scalar("namespace"), scalar(awsauth.Namespace))
+	add("metadata", meta)
+	add("data", n)
+	return fromNode(cm, src+" (data only)")
+}
+
+func collectConfigMaps(n *yaml.Node, out, others *[]*yaml.Node) {
 	if n.Kind != yaml.MappingNode {
 		return
 	}
@@ -115,9 +196,11 @@ func collectConfigMaps(n *yaml.Node, out *[]*yaml.Node) {
 					*out = append(*out, it)
 					continue
 				}
-				collectConfigMaps(it, out)
+				collectConfigMaps(it, out, others)
 			}
 		}
+	default:
+		*others = append(*others, n)
 	}
 }
 

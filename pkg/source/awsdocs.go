@@ -61,7 +61,16 @@ type CLIDescribeCluster struct {
 		ComputeConfig *struct {
 			Enabled *bool `json:"enabled,omitempty"`
 		} `json:"computeConfig,omitempty"`
+		ResourcesVpcConfig *CLIVpcConfig `json:"resourcesVpcConfig,omitempty"`
 	} `json:"cluster"`
+}
+
+// CLIVpcConfig is the part of describe-cluster's resourcesVpcConfig that says who can
+// reach the API server endpoint (audit, EP01).
+type CLIVpcConfig struct {
+	EndpointPublicAccess  *bool    `json:"endpointPublicAccess,omitempty"`
+	EndpointPrivateAccess *bool    `json:"endpointPrivateAccess,omitempty"`
+	PublicAccessCidrs     []string `json:"publicAccessCidrs,omitempty"`
 }
 
 // CLIAssociation is an EKS Pod Identity association (the summary of a list has no
@@ -121,7 +130,10 @@ type AWSInputs struct {
 	InstancesRead    bool
 	Instances        map[string]*podidentity.Instance
 	InstanceProfiles map[string][]string
-	Inputs           []v1alpha1.PodIdentityInput
+	// Endpoint is the cluster's endpoint access (resourcesVpcConfig), nil when
+	// DescribeCluster was not read or did not report it.
+	Endpoint *v1alpha1.EndpointAccess
+	Inputs   []v1alpha1.PodIdentityInput
 	// Docs are the documents read, in the order read.
 	Docs []any
 	// listed and described association ids (a list without its describes leaves
@@ -147,6 +159,10 @@ func (a *AWSInputs) Apply(doc any) error {
 			c.AutoMode = *cc.Enabled
 		}
 		a.Cluster = c
+		if v := d.Cluster.ResourcesVpcConfig; v != nil {
+			a.Endpoint = &v1alpha1.EndpointAccess{PublicAccess: v.EndpointPublicAccess != nil && *v.EndpointPublicAccess,
+				PrivateAccess: v.EndpointPrivateAccess != nil && *v.EndpointPrivateAccess, PublicAccessCIDRs: append([]string{}, v.PublicAccessCidrs...)}
+		}
 	case *CLIListAssociations:
 		a.AssociationsRead = true
 		for _, s := range d.Associations {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -351,55 +352,36 @@ func ReadManagedRoles(ctx context.Context, api ManagedRolesAPI, cluster string) 
 		profiles = append(profiles, page.FargateProfileNames...)
 	}
 	out := &eks.ManagedRoles{NodeGroups: make([]eks.NamedRole, len(groups)), FargateProfiles: make([]eks.NamedRole, len(profiles))}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, accessEntryConcurrency)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if first == nil {
-			first = err
-			cancel()
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(accessEntryConcurrency)
+	describe := func(names []string, into []eks.NamedRole, call string, role func(ctx context.Context, name string) (*string, error)) {
+		for i, name := range names {
+			g.Go(func() error {
+				arn, err := role(ctx, name)
+				if err != nil {
+					return describeEKSError(call, cluster, "", err)
+				}
+				into[i] = eks.NamedRole{Name: name, RoleARN: aws.ToString(arn)}
+				return nil
+			})
 		}
 	}
-	for i, name := range groups {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			d, err := api.DescribeNodegroup(ctx, &awseks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
-			if err != nil {
-				fail(describeEKSError("DescribeNodegroup", cluster, "", err))
-				return
-			}
-			out.NodeGroups[i] = eks.NamedRole{Name: name}
-			if d.Nodegroup != nil {
-				out.NodeGroups[i].RoleARN = aws.ToString(d.Nodegroup.NodeRole)
-			}
-		})
-	}
-	for i, name := range profiles {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			d, err := api.DescribeFargateProfile(ctx, &awseks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
-			if err != nil {
-				fail(describeEKSError("DescribeFargateProfile", cluster, "", err))
-				return
-			}
-			out.FargateProfiles[i] = eks.NamedRole{Name: name}
-			if d.FargateProfile != nil {
-				out.FargateProfiles[i].RoleARN = aws.ToString(d.FargateProfile.PodExecutionRoleArn)
-			}
-		})
-	}
-	wg.Wait()
-	if first != nil {
-		return nil, first
+	describe(groups, out.NodeGroups, "DescribeNodegroup", func(ctx context.Context, name string) (*string, error) {
+		d, err := api.DescribeNodegroup(ctx, &awseks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
+		if err != nil || d.Nodegroup == nil {
+			return nil, err
+		}
+		return d.Nodegroup.NodeRole, nil
+	})
+	describe(profiles, out.FargateProfiles, "DescribeFargateProfile", func(ctx context.Context, name string) (*string, error) {
+		d, err := api.DescribeFargateProfile(ctx, &awseks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
+		if err != nil || d.FargateProfile == nil {
+			return nil, err
+		}
+		return d.FargateProfile.PodExecutionRoleArn, nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

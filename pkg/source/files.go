@@ -5,6 +5,7 @@ package source
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/resource"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/awsauth"
@@ -62,6 +64,18 @@ func (f *Files) Discovery() (*resources.Discovery, error) {
 
 type objectKey struct{ kind, namespace, name string }
 
+// namespacedKinds are the namespaced kinds the readers use: a manifest may leave their
+// namespace to the command line.
+var namespacedKinds = map[schema.GroupKind]bool{
+	{Group: rbacv1.GroupName, Kind: "Role"}: true, {Group: rbacv1.GroupName, Kind: "RoleBinding"}: true,
+	{Kind: "ServiceAccount"}: true, {Kind: "Pod"}: true, {Kind: "Secret"}: true, {Kind: "ReplicationController"}: true,
+	{Group: "apps", Kind: "Deployment"}: true, {Group: "apps", Kind: "StatefulSet"}: true, {Group: "apps", Kind: "DaemonSet"}: true,
+	{Group: "apps", Kind: "ReplicaSet"}: true, {Group: "batch", Kind: "Job"}: true, {Group: "batch", Kind: "CronJob"}: true,
+}
+
+// kubeVersion is the form of a Kubernetes API version (v1, v2beta1...).
+var kubeVersion = regexp.MustCompile(`^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$`)
+
 // ReadFiles reads Kubernetes objects from files, directories (recursively when
 // recursive is set) and "-" (standard input), in any form kubectl get -o yaml|json
 // writes: single objects, List objects, multi-document YAML. It contacts no cluster.
@@ -69,12 +83,15 @@ type objectKey struct{ kind, namespace, name string }
 // is read once; the last one wins, with a warning.
 //
 // Every object is also passed to visitors (for the service account audit, say).
-func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive bool, visitors ...func(*unstructured.Unstructured) error) (*Files, error) {
+//
+// Namespaced objects without metadata.namespace (raw install manifests) are read in
+// namespace, with a warning, as 'kubectl apply -n' would place them; with namespace ""
+// they are refused.
+func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive bool, namespace string, visitors ...func(*unstructured.Unstructured) error) (*Files, error) {
 	r := resource.NewBuilder(getter).
 		Local().
 		Unstructured().
 		FilenameParam(false, &resource.FilenameOptions{Filenames: filenames, Recursive: recursive}).
-		Flatten().
 		Do()
 	if err := r.Err(); err != nil {
 		return nil, err
@@ -94,18 +111,27 @@ func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive b
 		return 0, false
 	}
 
-	err := r.Visit(func(info *resource.Info, err error) error {
-		if err != nil {
-			return err
-		}
-		u, ok := info.Object.(*unstructured.Unstructured)
-		if !ok {
-			return nil
+	var noVersion, defaulted []string
+	visit := func(info *resource.Info, u *unstructured.Unstructured) error {
+		if namespace != "" && u.GetNamespace() == "" && namespacedKinds[u.GroupVersionKind().GroupKind()] {
+			u.SetNamespace(namespace)
+			defaulted = append(defaulted, fmt.Sprintf("%s %s", u.GetKind(), u.GetName()))
 		}
 		gvk := u.GroupVersionKind()
 		key := objectKey{kind: gvk.Kind, namespace: u.GetNamespace(), name: u.GetName()}
 		where := func(err error) error {
 			return fmt.Errorf("%s: %s %s: %w", info.Source, gvk.Kind, nsName(key), err)
+		}
+		if u.GetAPIVersion() == "" {
+			noVersion = append(noVersion, fmt.Sprintf("%s %s (%s)", gvk.Kind, nsName(key), info.Source))
+			return nil
+		}
+		if gvk.Group == rbacv1.GroupName && gvk.Version != rbacv1.SchemeGroupVersion.Version {
+			why := "not a version the API server serves"
+			if gvk.Version == "v1beta1" || gvk.Version == "v1alpha1" {
+				why = "removed in Kubernetes 1.22; convert the file to rbac.authorization.k8s.io/v1"
+			}
+			return where(fmt.Errorf("apiVersion %s is %s", u.GetAPIVersion(), why))
 		}
 		for _, visit := range visitors {
 			if err := visit(u); err != nil {
@@ -159,7 +185,61 @@ func ReadFiles(getter resource.RESTClientGetter, filenames []string, recursive b
 			out.Counts[gvk.Kind]++
 		}
 		return nil
+	}
+	err := r.Visit(func(info *resource.Info, err error) error {
+		if err != nil {
+			return err
+		}
+		var u *unstructured.Unstructured
+		switch o := info.Object.(type) {
+		case *unstructured.Unstructured:
+			if !o.IsList() {
+				return visit(info, o)
+			}
+			u = o
+		case *unstructured.UnstructuredList:
+			u = &unstructured.Unstructured{Object: o.UnstructuredContent()}
+		default:
+			return nil
+		}
+		// A List's items are read whatever the List's own apiVersion says, with a warning
+		// when it is not one a server writes (v1 List, or the items' own <Kind>List).
+		gv, kind := u.GroupVersionKind().GroupVersion(), u.GetKind()
+		typed := kind != "List" && strings.HasSuffix(kind, "List") && kubeVersion.MatchString(gv.Version) && (gv.Group != rbacv1.GroupName || gv.Version == "v1")
+		if !(kind == "List" && gv.String() == "v1") && !typed {
+			out.Warnings = append(out.Warnings, Warning{Reason: "UnknownListVersion",
+				Message: fmt.Sprintf("%s: a %s with apiVersion %q: its items are read, but no API server writes such a list", info.Source, kind, u.GetAPIVersion())})
+		}
+		list, err := u.ToList()
+		if err != nil {
+			return fmt.Errorf("%s: %v", info.Source, err)
+		}
+		for i := range list.Items {
+			item := &list.Items[i]
+			if item.GetAPIVersion() == "" && strings.HasSuffix(kind, "List") && kind != "List" {
+				// <Kind>List items may leave their type implicit.
+				item.SetAPIVersion(u.GetAPIVersion())
+				item.SetKind(strings.TrimSuffix(kind, "List"))
+			}
+			if err := visit(info, item); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if len(defaulted) > 0 {
+		shown := defaulted[:min(len(defaulted), 10)]
+		more := ""
+		if len(defaulted) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(defaulted)-len(shown))
+		}
+		out.Warnings = append(out.Warnings, Warning{Reason: "NamespaceDefaulted",
+			Message: fmt.Sprintf("%d object(s) have no metadata.namespace and are read in namespace %s (-n, or the kubeconfig's), as kubectl apply would place them: %s%s", len(defaulted), namespace, strings.Join(shown, ", "), more)})
+	}
+	if len(noVersion) > 0 {
+		out.Warnings = append(out.Warnings, Warning{Reason: "NoAPIVersion",
+			Message: fmt.Sprintf("skipped %d object(s) without apiVersion, which no API server accepts: %s", len(noVersion), strings.Join(noVersion, ", "))})
+	}
 	if err != nil {
 		return nil, err
 	}

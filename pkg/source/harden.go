@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -18,7 +17,10 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/pager"
 
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/kube"
+
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/harden"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/podidentity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 )
 
@@ -211,6 +213,10 @@ func (c *HardenCollector) TokenSecret(m metav1.Object, typ string) {
 type HardenClients struct {
 	Kube     kube.Interface
 	Metadata metadata.Interface
+	// PodIdentity, when set, is fed the same objects as they arrive (one LIST of
+	// each kind for both), and the kinds only it needs (nodes, replication
+	// controllers, the Pod Identity agent) are read too.
+	PodIdentity *PodIdentityCollector
 }
 
 // ReadHarden reads everything `sa harden` audits in scope, with one paged LIST per
@@ -248,9 +254,13 @@ func ReadHarden(ctx context.Context, c HardenClients, scope HardenScope) (*harde
 		})
 	}
 	k := c.Kube
+	pi := c.PodIdentity
 	if ns == "" {
 		list("namespaces", pageFunc(k.CoreV1().Namespaces().List), metav1.ListOptions{}, func(o runtime.Object) {
 			col.Namespace(o.(*corev1.Namespace).Name)
+			if pi != nil {
+				pi.Namespace(o.(*corev1.Namespace).Name)
+			}
 		})
 	} else {
 		wg.Go(func() {
@@ -259,36 +269,73 @@ func ReadHarden(ctx context.Context, c HardenClients, scope HardenScope) (*harde
 				return
 			}
 			col.Namespace(ns)
+			if pi != nil {
+				pi.Namespace(ns)
+			}
 		})
+	}
+	workload := func(kind string, m metav1.Object, t *corev1.PodTemplateSpec) {
+		col.Workload(kind, m, t)
+		if pi != nil {
+			pi.Workload(kind, m, t)
+		}
 	}
 	list("serviceaccounts"+where, pageFunc(k.CoreV1().ServiceAccounts(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
 		col.ServiceAccount(o.(*corev1.ServiceAccount))
+		if pi != nil {
+			pi.ServiceAccount(o.(*corev1.ServiceAccount))
+		}
 	})
-	list("pods"+where, pageFunc(k.CoreV1().Pods(ns).List), metav1.ListOptions{}, func(o runtime.Object) { col.Pod(o.(*corev1.Pod)) })
+	list("pods"+where, pageFunc(k.CoreV1().Pods(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
+		col.Pod(o.(*corev1.Pod))
+		if pi != nil {
+			pi.Pod(o.(*corev1.Pod))
+		}
+	})
 	list("deployments"+where, pageFunc(k.AppsV1().Deployments(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
 		d := o.(*appsv1.Deployment)
-		col.Workload("Deployment", d, &d.Spec.Template)
+		workload("Deployment", d, &d.Spec.Template)
 	})
 	list("statefulsets"+where, pageFunc(k.AppsV1().StatefulSets(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
 		d := o.(*appsv1.StatefulSet)
-		col.Workload("StatefulSet", d, &d.Spec.Template)
+		workload("StatefulSet", d, &d.Spec.Template)
 	})
 	list("daemonsets"+where, pageFunc(k.AppsV1().DaemonSets(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
 		d := o.(*appsv1.DaemonSet)
-		col.Workload("DaemonSet", d, &d.Spec.Template)
+		workload("DaemonSet", d, &d.Spec.Template)
+		if pi != nil {
+			pi.DaemonSet(d)
+		}
 	})
 	list("replicasets"+where, pageFunc(k.AppsV1().ReplicaSets(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
 		d := o.(*appsv1.ReplicaSet)
-		col.Workload("ReplicaSet", d, &d.Spec.Template)
+		workload("ReplicaSet", d, &d.Spec.Template)
 	})
 	list("jobs"+where, pageFunc(k.BatchV1().Jobs(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
 		d := o.(*batchv1.Job)
-		col.Workload("Job", d, &d.Spec.Template)
+		workload("Job", d, &d.Spec.Template)
 	})
 	list("cronjobs"+where, pageFunc(k.BatchV1().CronJobs(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
 		d := o.(*batchv1.CronJob)
-		col.Workload("CronJob", d, &d.Spec.JobTemplate.Spec.Template)
+		workload("CronJob", d, &d.Spec.JobTemplate.Spec.Template)
 	})
+	if pi != nil {
+		list("nodes", pageFunc(k.CoreV1().Nodes().List), metav1.ListOptions{}, func(o runtime.Object) { pi.Node(o.(*corev1.Node)) })
+		list("replicationcontrollers"+where, pageFunc(k.CoreV1().ReplicationControllers(ns).List), metav1.ListOptions{}, func(o runtime.Object) {
+			if d := o.(*corev1.ReplicationController); d.Spec.Template != nil {
+				pi.Workload("ReplicationController", d, d.Spec.Template)
+			}
+		})
+		if ns != "" && ns != podidentity.AgentNamespace {
+			wg.Go(func() {
+				if _, err := k.AppsV1().DaemonSets(podidentity.AgentNamespace).Get(ctx, podidentity.AgentName, metav1.GetOptions{}); err == nil {
+					pi.DaemonSet(&metav1.ObjectMeta{Namespace: podidentity.AgentNamespace, Name: podidentity.AgentName})
+				} else if !isNotFound(err) {
+					fail("daemonset "+podidentity.AgentNamespace+"/"+podidentity.AgentName, err)
+				}
+			})
+		}
+	}
 	// Secrets: names only, through the metadata API, filtered by type on the server.
 	secrets := c.Metadata.Resource(schema.GroupVersionResource{Version: "v1", Resource: "secrets"})
 	list("secrets of type kubernetes.io/service-account-token"+where, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
@@ -353,42 +400,56 @@ func (c *HardenCollector) Visit(u *unstructured.Unstructured) error {
 		// Only the type and the metadata: the data is never converted or kept.
 		typ, _, _ := unstructured.NestedString(u.Object, "type")
 		c.TokenSecret(u, typ)
+	default:
+		// The live read lists no ReplicationControllers: neither does this one.
+		return visitWorkload(u, func(kind string, m metav1.Object, t *corev1.PodTemplateSpec) {
+			if kind != "ReplicationController" {
+				c.Workload(kind, m, t)
+			}
+		})
+	}
+	return nil
+}
+
+// visitWorkload converts u when it is a pod-creating workload (Deployment,
+// StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) and hands
+// its kind, metadata and pod template to fn; other kinds are left alone.
+func visitWorkload(u *unstructured.Unstructured, fn func(kind string, m metav1.Object, template *corev1.PodTemplateSpec)) error {
+	type workload struct {
+		obj      metav1.Object
+		template func() *corev1.PodTemplateSpec
+	}
+	var w workload
+	switch u.GroupVersionKind().GroupKind() {
 	case schema.GroupKind{Group: "apps", Kind: "Deployment"}:
-		var o appsv1.Deployment
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("Deployment", &o, &o.Spec.Template)
+		o := &appsv1.Deployment{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
 	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
-		var o appsv1.StatefulSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("StatefulSet", &o, &o.Spec.Template)
+		o := &appsv1.StatefulSet{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
 	case schema.GroupKind{Group: "apps", Kind: "DaemonSet"}:
-		var o appsv1.DaemonSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("DaemonSet", &o, &o.Spec.Template)
+		o := &appsv1.DaemonSet{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
 	case schema.GroupKind{Group: "apps", Kind: "ReplicaSet"}:
-		var o appsv1.ReplicaSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("ReplicaSet", &o, &o.Spec.Template)
+		o := &appsv1.ReplicaSet{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
+	case schema.GroupKind{Kind: "ReplicationController"}:
+		o := &corev1.ReplicationController{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return o.Spec.Template }}
 	case schema.GroupKind{Group: "batch", Kind: "Job"}:
-		var o batchv1.Job
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("Job", &o, &o.Spec.Template)
+		o := &batchv1.Job{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.Template }}
 	case schema.GroupKind{Group: "batch", Kind: "CronJob"}:
-		var o batchv1.CronJob
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("CronJob", &o, &o.Spec.JobTemplate.Spec.Template)
+		o := &batchv1.CronJob{}
+		w = workload{o, func() *corev1.PodTemplateSpec { return &o.Spec.JobTemplate.Spec.Template }}
+	default:
+		return nil
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), w.obj); err != nil {
+		return err
+	}
+	if t := w.template(); t != nil {
+		fn(u.GetKind(), w.obj, t)
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ func (c *PodIdentityCollector) Pod(p *corev1.Pod) {
 		Windows: p.Spec.NodeSelector["kubernetes.io/os"] == "windows" || p.Spec.NodeSelector["beta.kubernetes.io/os"] == "windows"}
 	for _, list := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
 		for i := range list {
-			out.Containers = append(out.Containers, containerOf(&list[i]))
+			out.Containers = append(out.Containers, containerOf(&list[i], p.Spec.SecurityContext))
 		}
 	}
 	c.mu.Lock()
@@ -97,8 +97,19 @@ func (c *PodIdentityCollector) Pod(p *corev1.Pod) {
 	c.mu.Unlock()
 }
 
-func containerOf(ct *corev1.Container) podidentity.Container {
+func containerOf(ct *corev1.Container, pod *corev1.PodSecurityContext) podidentity.Container {
 	out := podidentity.Container{Name: ct.Name}
+	if pod != nil {
+		out.RunAsUser, out.RunAsNonRoot = pod.RunAsUser, pod.RunAsNonRoot
+	}
+	if sc := ct.SecurityContext; sc != nil {
+		if sc.RunAsUser != nil {
+			out.RunAsUser = sc.RunAsUser
+		}
+		if sc.RunAsNonRoot != nil {
+			out.RunAsNonRoot = sc.RunAsNonRoot
+		}
+	}
 	for _, e := range ct.Env {
 		switch e.Name {
 		case "AWS_ROLE_ARN":
@@ -284,51 +295,13 @@ func (c *PodIdentityCollector) Visit(u *unstructured.Unstructured) error {
 			return err
 		}
 		c.Node(&o)
-	case schema.GroupKind{Kind: "ReplicationController"}:
-		var o corev1.ReplicationController
-		if err := convert(&o); err != nil {
-			return err
-		}
-		if o.Spec.Template != nil {
-			c.Workload("ReplicationController", &o, o.Spec.Template)
-		}
-	case schema.GroupKind{Group: "apps", Kind: "Deployment"}:
-		var o appsv1.Deployment
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("Deployment", &o, &o.Spec.Template)
-	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
-		var o appsv1.StatefulSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("StatefulSet", &o, &o.Spec.Template)
-	case schema.GroupKind{Group: "apps", Kind: "DaemonSet"}:
-		var o appsv1.DaemonSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("DaemonSet", &o, &o.Spec.Template)
-		c.DaemonSet(&o)
-	case schema.GroupKind{Group: "apps", Kind: "ReplicaSet"}:
-		var o appsv1.ReplicaSet
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("ReplicaSet", &o, &o.Spec.Template)
-	case schema.GroupKind{Group: "batch", Kind: "Job"}:
-		var o batchv1.Job
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("Job", &o, &o.Spec.Template)
-	case schema.GroupKind{Group: "batch", Kind: "CronJob"}:
-		var o batchv1.CronJob
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Workload("CronJob", &o, &o.Spec.JobTemplate.Spec.Template)
+	default:
+		return visitWorkload(u, func(kind string, m metav1.Object, t *corev1.PodTemplateSpec) {
+			c.Workload(kind, m, t)
+			if kind == "DaemonSet" {
+				c.DaemonSet(m)
+			}
+		})
 	}
 	return nil
 }

@@ -35,6 +35,9 @@ type Input struct {
 	Getter genericclioptions.RESTClientGetter
 	// Files, when Filenames is set, are read instead of a cluster.
 	Files resource.FilenameOptions
+	// Namespace is where namespaced objects of the files that name none are read
+	// (-n, or the kubeconfig's namespace).
+	Namespace string
 	// Clients are the live clients (Connect builds them; tests set fakes). Nil offline.
 	Clients *Clients
 }
@@ -128,6 +131,9 @@ type Request struct {
 	// Resources lists the resource types served, with their subresources: live from
 	// discovery, offline the built-in table and the input's CRDs.
 	Resources bool
+	// AWS reads the AWS inputs of pod identity and the cluster's endpoint access,
+	// after the rest (see AWSRequest).
+	AWS *AWSRequest
 }
 
 // PodIdentityScope is the scope of a pod-identity read.
@@ -151,6 +157,9 @@ type Snapshot struct {
 	PodIdentity *PodIdentityCollector
 	// Resources are the resource types served (Request.Resources).
 	Resources []resources.Served
+	// AWS holds the AWS inputs (nil unless asked for); each input says whether it
+	// was read.
+	AWS *AWSInputs
 	// Missing names what the input lacks for a full answer (offline only); the
 	// answer is then incomplete and the command exits 2 after printing it.
 	Missing  []string
@@ -210,19 +219,27 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	if scope != nil && req.Harden == nil {
 		wg.Go(func() { s.RBAC, rbacErr = ReadRBAC(ctx, c.Kube.RbacV1(), *scope) })
 	}
+	// The service account audit and pod identity in one namespace (or all) list the
+	// same kinds: one LIST of each feeds both.
+	shared := req.Harden != nil && req.PodIdentity != nil && req.Harden.Namespace == req.PodIdentity.Namespace && len(req.Harden.Exclude) == 0
 	if req.Harden != nil {
 		// The audit reads the RBAC kinds of its scope with the rest.
+		hc := HardenClients{Kube: c.Kube, Metadata: c.Metadata}
+		if shared {
+			hc.PodIdentity = NewPodIdentityCollector(req.PodIdentity.Namespace)
+		}
 		wg.Go(func() {
-			s.Harden, hardenErr = ReadHarden(ctx, HardenClients{Kube: c.Kube, Metadata: c.Metadata}, *req.Harden)
+			s.Harden, hardenErr = ReadHarden(ctx, hc, *req.Harden)
 			if s.Harden != nil {
 				s.RBAC = s.Harden.RBAC
+				s.PodIdentity = hc.PodIdentity
 			}
 		})
 	}
 	if req.AWSAuth {
 		wg.Go(func() { s.AWSAuth, authErr = GetAWSAuth(ctx, c.Kube.CoreV1()) })
 	}
-	if p := req.PodIdentity; p != nil {
+	if p := req.PodIdentity; p != nil && !shared {
 		wg.Go(func() { s.PodIdentity, podErr = ReadPodIdentity(ctx, c.Kube, p.Namespace, p.PageSize) })
 	}
 	if req.Access != nil {
@@ -255,6 +272,11 @@ func Read(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 	if servedWarning != "" {
 		s.warn("DiscoveryFailed", "%s", servedWarning)
 	}
+	if req.AWS != nil {
+		if err := s.readAWS(ctx, req.AWS, c.Loader, false); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -286,7 +308,7 @@ func readFiles(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 		s.PodIdentity = NewPodIdentityCollector(req.PodIdentity.Namespace)
 		visitors = append(visitors, s.PodIdentity.Visit)
 	}
-	files, err := ReadFiles(in.Getter, in.Files.Filenames, in.Files.Recursive, visitors...)
+	files, err := ReadFiles(in.Getter, in.Files.Filenames, in.Files.Recursive, in.Namespace, visitors...)
 	if err != nil {
 		return nil, err
 	}
@@ -328,6 +350,11 @@ func readFiles(ctx context.Context, in *Input, req Request) (*Snapshot, error) {
 		s.AWSAuth = files.AWSAuth
 		if s.AWSAuth == nil && s.modeReadsAWSAuth() {
 			s.Missing = append(s.Missing, "the input holds no ConfigMap kube-system/aws-auth, so the answer is incomplete (the IAM principals it maps are unknown): add it with 'kubectl get configmap -n kube-system aws-auth -o yaml'")
+		}
+	}
+	if req.AWS != nil {
+		if err := s.readAWS(ctx, req.AWS, nil, true); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -164,7 +166,7 @@ func TestReadFiles(t *testing.T) {
 	}
 	getter := genericclioptions.NewConfigFlags(false)
 
-	f, err := ReadFiles(getter, []string{dir}, true)
+	f, err := ReadFiles(getter, []string{dir}, true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +185,56 @@ func TestReadFiles(t *testing.T) {
 	}
 
 	// Without -R a directory's subdirectories are not read.
-	f, err = ReadFiles(getter, []string{dir}, false)
+	f, err = ReadFiles(getter, []string{dir}, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.Counts["Role"] != 0 || f.Counts["ClusterRole"] != 1 {
 		t.Errorf("non-recursive read: %v", f.Counts)
+	}
+}
+
+// Loose manifests: an RBAC kind at a version the API server does not serve is refused,
+// an object without apiVersion is skipped with a warning (it was skipped silently), and
+// a List of no known apiVersion is read with a warning.
+func TestReadFilesLooseInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	getter := genericclioptions.NewConfigFlags(false)
+	future := write("future.yaml", "apiVersion: rbac.authorization.k8s.io/v2\nkind: ClusterRole\nmetadata: {name: future}\nrules: []\n")
+	if _, err := ReadFiles(getter, []string{future}, false, ""); err == nil || !strings.Contains(err.Error(), "apiVersion rbac.authorization.k8s.io/v2 is not a version the API server serves") {
+		t.Errorf("v2: %v", err)
+	}
+	old := write("old.yaml", "apiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\nmetadata: {name: old, namespace: a}\nrules: []\n")
+	if _, err := ReadFiles(getter, []string{old}, false, ""); err == nil || !strings.Contains(err.Error(), "removed in Kubernetes 1.22") {
+		t.Errorf("v1beta1: %v", err)
+	}
+	loose := write("loose.yaml", `kind: ClusterRoleBinding
+metadata: {name: noversion}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: x}
+---
+apiVersion: foo/v9
+kind: List
+items:
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRole
+  metadata: {name: inlist}
+`)
+	f, err := ReadFiles(getter, []string{loose}, false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, w := range f.Warnings {
+		reasons = append(reasons, w.Reason)
+	}
+	if !slices.Equal(reasons, []string{"UnknownListVersion", "NoAPIVersion"}) || len(f.RBAC.ClusterRoles) != 1 || len(f.RBAC.ClusterRoleBindings) != 0 {
+		t.Errorf("warnings %v, %d ClusterRoles, %d ClusterRoleBindings", f.Warnings, len(f.RBAC.ClusterRoles), len(f.RBAC.ClusterRoleBindings))
 	}
 }

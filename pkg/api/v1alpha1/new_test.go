@@ -20,6 +20,7 @@ func TestConstructorsHaveNoNullLists(t *testing.T) {
 		"AWSAuthValidation": NewAWSAuthValidation("x"),
 		"AWSAuthDiff":       NewAWSAuthDiff("a", "b"),
 		"Version":           NewVersionReport(),
+		"AuditReport":       NewAuditReport(),
 	}
 	for kind, r := range reports {
 		data, err := json.Marshal(r)
