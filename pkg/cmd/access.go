@@ -134,6 +134,12 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	warnings := []v1alpha1.Warning{}
+	if a := q.Request; a != nil {
+		if w, ok := nameIsASubresource(strings.SplitN(o.ResourceArg, "/", 2)[0], a.Resource, a.Subresource, a.Name); ok {
+			warnings = append(warnings, w)
+		}
+	}
 	src := identitySources(snap)
 	src.CreatorARN = o.EKS.ClusterCreator
 	r, err := identity.Access(src, rbac.NewIndex(snap.RBAC), q)
@@ -141,7 +147,7 @@ func (o *AccessOptions) Run(ctx context.Context) error {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	r.Complete = snap.Complete()
-	r.Warnings = append(append([]v1alpha1.Warning{}, snap.Warnings...), r.Warnings...)
+	r.Warnings = append(append(warnings, snap.Warnings...), r.Warnings...)
 	printWarnings(o.ErrOut, r.Warnings)
 	printFindings(o.ErrOut, r.Findings)
 	if err := o.print(r); err != nil {

@@ -374,6 +374,9 @@ func (o *CanOptions) explain(mapper meta.RESTMapper, ix *rbac.Index, id rbac.Ide
 	if err != nil {
 		return err
 	}
+	if w, ok := nameIsASubresource(strings.SplitN(o.ExplainTarget, "/", 2)[0], a.Resource, a.Subresource, a.Name); ok {
+		r.Warnings = append(r.Warnings, w)
+	}
 	ex := v1alpha1.NewExplanation(desc, a.Verb)
 	if a.IsResourceRequest() {
 		ex.Resource = &v1alpha1.ResourceAttributes{Group: a.APIGroup, Resource: a.Resource, Subresource: a.Subresource, Name: a.Name, Namespaced: a.Namespace != ""}

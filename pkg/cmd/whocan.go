@@ -275,9 +275,10 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 	if w := o.unknownVerb(); w != "" {
 		report.Warnings = append([]v1alpha1.Warning{{Reason: "UnknownVerb", Message: w}}, report.Warnings...)
 	}
-	if r := query.Resource; r != nil && r.Subresource == "" && slices.Contains(resources.KnownSubresources(r.Resource), r.Name) {
-		report.Warnings = append([]v1alpha1.Warning{{Reason: "NameIsASubresource", Message: fmt.Sprintf(
-			"%s/%s asks about one object of %s, named %q; for the subresource, use '%s --subresource %s'", o.ResourceArg, r.Name, r.Resource, r.Name, o.ResourceArg, r.Name)}}, report.Warnings...)
+	if r := query.Resource; r != nil {
+		if w, ok := nameIsASubresource(o.ResourceArg, r.Resource, r.Subresource, r.Name); ok {
+			report.Warnings = append([]v1alpha1.Warning{w}, report.Warnings...)
+		}
 	}
 	report.Warnings = append(report.Warnings, snap.Warnings...)
 	if o.IAM && (snap.AWSAuth != nil || snap.Access != nil) {
@@ -485,4 +486,15 @@ func refString(ref v1alpha1.ObjectRef) string {
 		return ref.Kind + "/" + ref.Namespace + "/" + ref.Name
 	}
 	return ref.Kind + "/" + ref.Name
+}
+
+// nameIsASubresource warns when TYPE/NAME names an object after a subresource of TYPE
+// (pods/exec): the question is about the object of that name, which is rarely meant.
+// typeArg is TYPE as given.
+func nameIsASubresource(typeArg, resource, subresource, name string) (v1alpha1.Warning, bool) {
+	if subresource != "" || name == "" || !slices.Contains(resources.KnownSubresources(resource), name) {
+		return v1alpha1.Warning{}, false
+	}
+	return v1alpha1.Warning{Reason: "NameIsASubresource", Message: fmt.Sprintf(
+		"%s/%s asks about one object of %s, named %q; for the subresource, use '%s --subresource %s'", typeArg, name, resource, name, typeArg, name)}, true
 }

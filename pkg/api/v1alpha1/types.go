@@ -88,8 +88,10 @@ type Subject struct {
 	// IAMPrincipals are the ARNs of the IAM principals that become this subject or a
 	// member of it (see the report's iamPrincipals for how).
 	IAMPrincipals []string `json:"iamPrincipals"`
-	// Escalation (who-can --escalation) is the shortest path by which a subject that
-	// is not allowed the action reaches it; such a subject has no grants.
+	// Escalation (who-can --escalation) is a path by which a subject that is not
+	// allowed the action reaches it (the shortest through the groups it shares with
+	// other subjects when those reach it, else the shortest through its own grants);
+	// such a subject has no grants.
 	Escalation *EscalationPath `json:"escalation,omitempty"`
 }
 
