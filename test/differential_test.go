@@ -241,10 +241,15 @@ func truth(ctx context.Context, c kubernetes.Interface, q *query, cs *candidates
 
 func dumpRBAC(t *testing.T, kubeconfig, path string) {
 	t.Helper()
-	out, err := exec.Command("kubectl", "--kubeconfig", kubeconfig, "get",
-		"clusterroles,clusterrolebindings,roles,rolebindings,customresourcedefinitions", "-A", "-o", "yaml").Output()
+	dumpObjects(t, kubeconfig, path, "clusterroles,clusterrolebindings,roles,rolebindings,customresourcedefinitions", "-A")
+}
+
+// dumpObjects writes what `kubectl get ARGS -o yaml` prints to path.
+func dumpObjects(t *testing.T, kubeconfig, path string, args ...string) {
+	t.Helper()
+	out, err := exec.Command("kubectl", append(append([]string{"--kubeconfig", kubeconfig, "get"}, args...), "-o", "yaml")...).Output()
 	if err != nil {
-		t.Fatalf("kubectl get -o yaml: %v", err)
+		t.Fatalf("kubectl get %s -o yaml: %v", strings.Join(args, " "), err)
 	}
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)

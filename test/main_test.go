@@ -137,15 +137,30 @@ func (c *cluster) writeKubeconfig(user *envtest.AuthenticatedUser, name string) 
 // userKubeconfig provisions a user with the given groups and returns its kubeconfig path.
 func (c *cluster) userKubeconfig(t *testing.T, name string, groups ...string) string {
 	t.Helper()
-	user, err := c.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, err := c.writeKubeconfig(user, name)
+	path, err := c.writeKubeconfig(c.addUser(t, name, groups...), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// addUser provisions a user with the given groups: a client certificate the API
+// server authenticates as that user name and those groups.
+func (c *cluster) addUser(t *testing.T, name string, groups ...string) *envtest.AuthenticatedUser {
+	t.Helper()
+	user, err := c.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return user
+}
+
+// userConfig is a client configuration authenticated as name in groups (no admin).
+func (c *cluster) userConfig(t *testing.T, name string, groups ...string) *rest.Config {
+	t.Helper()
+	cfg := c.addUser(t, name, groups...).Config()
+	cfg.QPS, cfg.Burst = -1, 0
+	return cfg
 }
 
 // restartAPIServer stops kube-apiserver and starts it again on the same etcd, port and
