@@ -55,25 +55,7 @@ func TestBuiltinResourcesCurrent(t *testing.T) {
 		}
 	}
 	got := resources.FromServer(version.GitVersion, builtinGroups, lists)
-	data, err := json.MarshalIndent(got, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = append(data, '\n')
-	if *update {
-		if err := os.WriteFile(builtinPath, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(builtinPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, data) {
-		var w resources.Discovery
-		_ = json.Unmarshal(want, &w)
-		t.Fatalf("%s is out of date (-file +server); run with -update:\n%s", builtinPath, cmp.Diff(&w, got))
-	}
+	checkGolden(t, builtinPath, got)
 	n := 0
 	for _, g := range got.Groups {
 		for _, v := range g.Versions {
@@ -81,4 +63,29 @@ func TestBuiltinResourcesCurrent(t *testing.T) {
 		}
 	}
 	t.Logf("built-in resource table: %d groups, %d group-version resources, server %s", len(got.Groups), n, version.GitVersion)
+}
+
+// checkGolden compares got, as indented JSON, with the file at path (rewritten first
+// with -update), and fails with a diff of the decoded values when they differ.
+func checkGolden[T any](t *testing.T, path string, got T) {
+	t.Helper()
+	data, err := json.MarshalIndent(got, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, '\n')
+	if *update {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, data) {
+		var w T
+		_ = json.Unmarshal(want, &w)
+		t.Fatalf("%s is out of date (-file +server); run with -update:\n%s", path, cmp.Diff(w, got))
+	}
 }

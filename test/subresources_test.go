@@ -1,12 +1,9 @@
 package test
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -54,24 +51,6 @@ func TestBuiltinSubresourcesCurrent(t *testing.T) {
 			n += len(s.Subresources)
 		}
 	}
-	data, err := json.MarshalIndent(withSubs, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = append(data, '\n')
-	if *update {
-		if err := os.WriteFile(subresourcesPath, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(subresourcesPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, data) {
-		var w []resources.Served
-		_ = json.Unmarshal(want, &w)
-		t.Fatalf("%s is out of date (-file +server); run with -update:\n%s", subresourcesPath, cmp.Diff(w, withSubs))
-	}
+	checkGolden(t, subresourcesPath, withSubs)
 	t.Logf("built-in subresource table: %d subresources of %d resource types", n, len(withSubs))
 }

@@ -1718,17 +1718,7 @@ func (e *Escalator) From(subject Subject, id Identity, extra Authorizer) Escalat
 		})
 	}
 	pathTo := func(to int32) Path {
-		var hops []int32
-		for at := to; at != start; at = parent[at].from {
-			hops = append(hops, at)
-		}
-		slices.Reverse(hops)
-		var steps []Step
-		for _, at := range hops {
-			p := parent[at]
-			steps = e.appendStep(steps, g.nodes[p.from], p.ed, g.nodes[at])
-		}
-		return finishPath(steps, g.nodes[to])
+		return finishPath(e.stepsTo(start, to, func(i int32) via { return parent[i] }), g.nodes[to])
 	}
 
 	startNode := g.nodes[start]
@@ -2024,16 +2014,7 @@ func (e *Escalator) search(start int32, isGoal func(int32) bool, dead map[int32]
 		}
 		return nil
 	}
-	var hops []int32
-	for at := bestAt; at != start; at = parent[at].from {
-		hops = append(hops, at)
-	}
-	slices.Reverse(hops)
-	var steps []Step
-	for _, at := range hops {
-		p := parent[at]
-		steps = e.appendStep(steps, g.nodes[p.from], p.ed, g.nodes[at])
-	}
+	steps := e.stepsTo(start, bestAt, func(i int32) via { return parent[i] })
 	n := g.nodes[bestAt]
 	var p Path
 	switch {
@@ -2048,4 +2029,20 @@ func (e *Escalator) search(start int32, isGoal func(int32) bool, dead map[int32]
 		p.Target = &t
 	}
 	return &p
+}
+
+// stepsTo are the steps of the path a search found from start to node to, following
+// parentOf (the edge each node was reached by) back.
+func (e *Escalator) stepsTo(start, to int32, parentOf func(int32) via) []Step {
+	var hops []int32
+	for at := to; at != start; at = parentOf(at).from {
+		hops = append(hops, at)
+	}
+	slices.Reverse(hops)
+	var steps []Step
+	for _, at := range hops {
+		p := parentOf(at)
+		steps = e.appendStep(steps, e.g.nodes[p.from], p.ed, e.g.nodes[at])
+	}
+	return steps
 }
