@@ -221,6 +221,9 @@ type roleCap struct {
 	names []string
 	// namesKey is names joined, for capKey.
 	namesKey string
+	// shown are the names the rule is limited to when they do not limit the route
+	// (namesIrrelevant): the grant is worded with them all the same.
+	shown []string
 }
 
 // capKey identifies what a capability opens, whatever gives it.
@@ -270,8 +273,12 @@ func (c *capability) where() string {
 // describe is the grant in words: "create pods in namespace app (RoleBinding/app/x -> Role/app/y)".
 func (c *capability) describe() string {
 	s := c.verb + " " + c.trig.String()
-	if c.names != nil {
-		s += " [" + strings.Join(c.names, ",") + "]"
+	names := c.names
+	if names == nil {
+		names = c.shown
+	}
+	if names != nil {
+		s += " [" + strings.Join(names, ",") + "]"
 	}
 	source := c.source
 	switch {
@@ -309,7 +316,7 @@ func ruleCaps(triggers []trigger, rules []rbacv1.PolicyRule) []roleCap {
 				case v == "create" && t.sub == "":
 					continue // a create names no object: a rule limited to names never allows it
 				case namesIrrelevant(t.t):
-					rc.names = nil
+					rc.shown, rc.names = rc.names, nil
 				case !namesMatter(t.t):
 					continue
 				}

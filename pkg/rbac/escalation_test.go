@@ -184,3 +184,25 @@ func TestEscalationReaching(t *testing.T) {
 	}
 	t.Logf("%d subjects reach delete nodes by escalation", len(got))
 }
+
+// A grant limited to names that opens a route whatever the names (exec into the pods
+// named) is worded with its names: the grant as the API server checks it.
+func TestEscalationGrantKeepsNames(t *testing.T) {
+	snap := &Snapshot{
+		ClusterRoles: []rbacv1.ClusterRole{
+			mkClusterRole("cluster-admin", rule("*", "*", "*")),
+			mkClusterRole("exec-web", rule("create", "", "pods/exec", "web")),
+		},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{mkCRB("cluster-admin", "ClusterRole", "cluster-admin", saSubj("app", "root"))},
+		RoleBindings:        []rbacv1.RoleBinding{mkRB("app", "exec", "ClusterRole", "exec-web", userSubj("execer"))},
+	}
+	e := NewEscalator(snap, NewIndex(snap), EscalationOptions{})
+	res := e.From(user("execer"), IdentityOf(user("execer")), nil)
+	if len(res.Paths) == 0 || !res.Paths[0].ClusterAdmin {
+		t.Fatalf("no path to cluster admin: %+v", res)
+	}
+	step := res.Paths[0].Steps[0]
+	if want := "create pods/exec [web] in namespace app (RoleBinding/app/exec -> ClusterRole/exec-web)"; step.Route != RouteRunningPods || step.Grant != want {
+		t.Errorf("step [%s] grant %q, want [%s] %q", step.Route, step.Grant, RouteRunningPods, want)
+	}
+}
