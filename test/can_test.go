@@ -1115,6 +1115,42 @@ func TestCanEscalationPathsHoldOnTheServer(t *testing.T) {
 			}
 		}
 	}
+	designed := paths
+
+	// Then generated RBAC (over the designed: they reach further now), and every path
+	// its subjects have, proved the same way.
+	rnd := rand.New(rand.NewPCG(20261126, 4))
+	gen := genScenario(rnd, "can-gen")
+	gen.apply(ctx, t, cl.client, "can-gen")
+	var genSubjects []string
+	for _, ns := range gen.namespaces {
+		genSubjects = append(genSubjects, "serviceaccount/"+ns+"/builder", "serviceaccount/"+ns+"/deployer")
+	}
+	genSubjects = append(genSubjects, "user/alice", "user/bob", "user/carol", "group/dev", "group/ops")
+	for _, subject := range genSubjects {
+		args := []string{"can", subject, "-n", "default", "-o", "json"}
+		res := inProcess(ctx, cl.kubeconfig, cacheDir, args...)
+		var rep v1alpha1.CanReport
+		if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+			t.Errorf("kubectl eksiam %s: not a report: %v\n%s", strings.Join(args, " "), err, res)
+			continue
+		}
+		for i := range rep.Paths {
+			path := &rep.Paths[i]
+			if msg := p.provePath(&rep, path); msg != "" {
+				b, _ := json.MarshalIndent(path, "", "  ")
+				t.Errorf("%s: path to %s does not hold: %s\n%s", subject, path.Reaches, msg, b)
+				continue
+			}
+			paths++
+			steps += len(path.Steps)
+			if path.Conditional {
+				conditional++
+			}
+		}
+	}
+	t.Logf("designed subjects: %d paths; generated: %d subjects, %d paths", designed, len(genSubjects), paths-designed)
+
 	// A sample through the real binary: same bytes as in-process.
 	args := []string{"can", want[0].subject, "-n", "default", "-o", "json"}
 	wantRes := inProcess(ctx, cl.kubeconfig, cacheDir, args...)
@@ -1123,5 +1159,5 @@ func TestCanEscalationPathsHoldOnTheServer(t *testing.T) {
 		t.Errorf("kubectl eksiam %s: the plugin binary and the in-process command disagree:\nplugin: %s\nin-process: %s", strings.Join(args, " "), got, wantRes)
 	}
 	t.Logf("%d subjects: %d paths (%d conditional) and %d steps proved: %d grant checks, %d SubjectAccessReviews, %d dry runs, %d objects written, %d impersonations",
-		len(want), paths, conditional, steps, p.grantChecks, p.sars, p.dryRuns, p.writes, p.impersonations)
+		len(want)+len(genSubjects), paths, conditional, steps, p.grantChecks, p.sars, p.dryRuns, p.writes, p.impersonations)
 }
