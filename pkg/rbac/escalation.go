@@ -1372,12 +1372,6 @@ func scopeWords(scope string) string {
 	return " in namespace " + scope
 }
 
-// covers reports whether capability c applies in namespace ns ("" a cluster-level
-// object).
-func covers(c *capability, ns string) bool {
-	return c.ns == "" || c.ns == ns
-}
-
 // commonName is a role name both capabilities allow ("eksiam-escalate" when neither
 // limits names).
 func commonName(a, b *capability) (string, bool) {
@@ -1990,7 +1984,7 @@ func (e *Escalator) search(start int32, isGoal func(int32) bool, dead map[int32]
 		done[ni] = true
 		explored = append(explored, ni)
 		if isGoal(ni) {
-			best, bestAt, bestGain = d, ni, -1
+			bestAt, bestGain = ni, -1
 			break
 		}
 		if dead[ni] {
