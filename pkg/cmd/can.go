@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/iamarn"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/identity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/output"
+	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/podidentity"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/rbac"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/resources"
 	"github.com/kubectl-eksiam/kubectl-eksiam/pkg/source"
@@ -64,7 +66,11 @@ nodes/proxy; create or update kube-system/aws-auth (any IAM principal to
 system:masters, when the authentication mode reads aws-auth); approving
 certificatesigningrequests for a client signer; mutating and validating webhook
 configurations. A step that needs more than RBAC shows (a running pod, a legacy
-token Secret) says so. --escalation=false leaves the paths out.
+token Secret) says so. --escalation=false leaves the paths out. --pod-identity adds
+to each step that runs code as a service account (pods, workloads, running pods,
+nodes/proxy, webhooks, a token) the AWS IAM roles that service account's pods get:
+IRSA, EKS Pod Identity, and (from inside a pod) the node's role through IMDS, read
+as 'kubectl eksiam pod-identity' reads them (with --aws-file offline).
 
 Live, it reads the RBAC kinds (in every namespace, for the paths; with
 --escalation=false and -n, in that one), discovery, and aws-auth with the access
@@ -75,6 +81,8 @@ RBAC needed: list clusterroles, clusterrolebindings, roles and rolebindings (all
 namespaces unless --escalation=false and -n); get configmap aws-auth in kube-system
 (for an ARN, or with --escalation). AWS: eks:DescribeCluster, eks:ListAccessEntries,
 eks:DescribeAccessEntry, eks:ListAssociatedAccessPolicies (for an ARN, or the mode).
+With --pod-identity, also list serviceaccounts, pods, nodes and the pod-creating
+workloads in all namespaces, and the AWS calls of 'kubectl eksiam pod-identity'.
 
 Exit codes: 0 answered; 1 the subject can become cluster admin through an escalation
 path (it is not one already), or, with --explain, the request is not allowed; 2 error
@@ -91,7 +99,10 @@ const canExample = `  # What can the service account ci in namespace app do ther
   kubectl eksiam can arn:aws:iam::111122223333:role/Developer --explain get secrets -n app
 
   # A group's members, as JSON, from a dump
-  kubectl eksiam can group/dev -A -f cluster.yaml -o json`
+  kubectl eksiam can group/dev -A -f cluster.yaml -o json
+
+  # The AWS IAM roles its paths reach (IRSA, EKS Pod Identity, node roles)
+  kubectl eksiam can serviceaccount/app/ci -n app --pod-identity`
 
 // CanOptions are the inputs of `kubectl eksiam can`.
 type CanOptions struct {
@@ -111,6 +122,12 @@ type CanOptions struct {
 	Print      *cmdutil.PrintFlags
 	EKS        eksFlags
 
+	// PodIdentity reads the pod identity map for the IAM roles of the service
+	// accounts the paths reach (--pod-identity), from the AWS APIs or AWSFiles.
+	PodIdentity   bool
+	AWSFiles      []string
+	NewAWSClients func(context.Context, source.EKSCluster) (source.AWSClients, error)
+
 	Input    source.Input
 	PageSize int64
 	genericiooptions.IOStreams
@@ -118,7 +135,8 @@ type CanOptions struct {
 
 // NewCanOptions returns the options with their defaults.
 func NewCanOptions(streams genericiooptions.IOStreams) *CanOptions {
-	return &CanOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags(), Escalation: true, EKS: eksFlags{AccessEntries: true}}
+	return &CanOptions{IOStreams: streams, Print: cmdutil.NewTablePrintFlags(), Escalation: true, EKS: eksFlags{AccessEntries: true},
+		NewAWSClients: source.NewAWSClients}
 }
 
 // NewCmdCan returns `kubectl eksiam can`.
@@ -158,6 +176,8 @@ func NewCmdCan(f genericclioptions.RESTClientGetter, streams genericiooptions.IO
 	fl.StringVar(&o.Subresource, "subresource", "", "Subresource of the request --explain asks about.")
 	fl.StringSliceVar(&o.Groups, "group", nil, "Groups a user/NAME subject is in, besides system:authenticated (repeatable).")
 	fl.BoolVar(&o.Escalation, "escalation", true, "Find the escalation paths (reads every namespace's RBAC, and aws-auth).")
+	fl.BoolVar(&o.PodIdentity, "pod-identity", false, "Show the IAM roles of the service accounts the paths reach (IRSA, EKS Pod Identity, the node role through IMDS): reads service accounts, pods, workloads and nodes, and the AWS inputs as 'kubectl eksiam pod-identity' does.")
+	fl.StringArrayVar(&o.AWSFiles, "aws-file", nil, "With --pod-identity, read the AWS inputs from this file or directory of AWS CLI output (repeatable) instead of the AWS APIs.")
 	o.Print.AddFlags(cmd)
 	o.Files.AddFlags(cmd, "Read RBAC objects, CRDs and aws-auth from these files, directories or - (stdin) instead of a cluster (repeatable).")
 	o.EKS.add(fl)
@@ -198,6 +218,12 @@ func (o *CanOptions) Validate() error {
 	}
 	if o.Subresource != "" && (o.Explain == "" || strings.HasPrefix(o.ExplainTarget, "/")) {
 		return cmdutil.UsageErrorf("--subresource goes with --explain VERB TYPE")
+	}
+	if o.PodIdentity && (o.Explain != "" || !o.Escalation) {
+		return cmdutil.UsageErrorf("--pod-identity annotates the escalation paths: it does not go with --explain or --escalation=false")
+	}
+	if len(o.AWSFiles) > 0 && !o.PodIdentity {
+		return cmdutil.UsageErrorf("--aws-file goes with --pod-identity")
 	}
 	return o.Print.Validate()
 }
@@ -259,6 +285,11 @@ func (o *CanOptions) Run(ctx context.Context) error {
 	if iam || o.Escalation {
 		req.AWSAuth, req.Access = true, o.EKS.request()
 	}
+	if o.PodIdentity {
+		// Every namespace: paths cross them.
+		req.PodIdentity = &source.PodIdentityScope{PageSize: o.PageSize}
+		req.AWS = &source.AWSRequest{Files: o.AWSFiles, Stdin: o.In, ClusterName: o.EKS.ClusterName, Region: o.EKS.Region, NewClients: o.NewAWSClients}
+	}
 	snap, err := source.Read(ctx, &o.Input, req)
 	var unreadable *source.AWSAuthReadError
 	if errors.As(err, &unreadable) && !iam {
@@ -299,8 +330,12 @@ func (o *CanOptions) Run(ctx context.Context) error {
 			e := rbac.NewEscalator(snap.RBAC, ix, rbac.EscalationOptions{AdminObjects: identity.AWSAuthRoute(src)})
 			res := e.From(rbac.Subject{Kind: o.Subject.Kind, Name: o.Subject.Name, Namespace: o.Subject.Namespace}, id, extra)
 			r.ClusterAdmin = res.ClusterAdmin
+			var roles podidentity.ServiceAccountRoles
+			if o.PodIdentity {
+				roles = o.serviceAccountRoles(snap, r)
+			}
 			for _, p := range res.Paths {
-				r.Paths = append(r.Paths, escalationPath(p))
+				r.Paths = append(r.Paths, escalationPath(p, roles))
 			}
 		}
 	}
@@ -436,7 +471,33 @@ func explainedGrant(g rbac.RuleGrant, miss string, a *rbac.Attributes) v1alpha1.
 	return eg
 }
 
-func escalationPath(p rbac.Path) v1alpha1.EscalationPath {
+// iamRoutes are the routes whose step gets the IAM roles of the service account it
+// leads to, and whether the node's role (IMDS, from inside a pod) counts.
+var iamRoutes = map[string]bool{
+	rbac.RouteCreatePods: true, rbac.RouteWorkloads: true, rbac.RouteRunningPods: true,
+	rbac.RouteNodeProxy: true, rbac.RouteWebhook: true, rbac.RouteToken: false,
+}
+
+// serviceAccountRoles are the IAM roles of every service account, from the pod
+// identity map; a warning says when that map is incomplete.
+func (o *CanOptions) serviceAccountRoles(snap *source.Snapshot, r *v1alpha1.CanReport) podidentity.ServiceAccountRoles {
+	pr := podidentity.Build(snap.PodIdentityInput(), podidentity.Options{})
+	var unread []string
+	for _, in := range snap.AWS.Inputs {
+		if in.Status != source.StatusRead {
+			unread = append(unread, in.Name)
+		}
+	}
+	if len(unread) > 0 || !pr.Complete {
+		r.Warnings = append(r.Warnings, v1alpha1.Warning{Reason: "PodIdentityIncomplete", Message: "the IAM roles shown may miss some: the pod identity map lacks " +
+			cmp.Or(strings.Join(unread, ", "), "some inputs") + " (see 'kubectl eksiam pod-identity -A')"})
+	}
+	return podidentity.RolesOf(pr)
+}
+
+// escalationPath is a path as reported; roles (nil: not known) gives the IAM roles of
+// the service accounts its steps lead to.
+func escalationPath(p rbac.Path, roles podidentity.ServiceAccountRoles) v1alpha1.EscalationPath {
 	out := v1alpha1.EscalationPath{Steps: []v1alpha1.EscalationStep{}, Reaches: p.Reaches, ClusterAdmin: p.ClusterAdmin, Conditional: p.Conditional}
 	if p.Target != nil {
 		t := subjectRef(*p.Target)
@@ -452,6 +513,18 @@ func escalationPath(p rbac.Path) v1alpha1.EscalationPath {
 		if s.Role != nil {
 			ref := objectRef(*s.Role)
 			step.Role = &ref
+		}
+		// The routes that run code as the service account (in a pod, or with a token
+		// for it) get its IAM roles; impersonation and legacy tokens do not (their
+		// tokens are not the projected ones AWS accepts), and a token alone does not
+		// reach the node's role.
+		node, runs := iamRoutes[s.Route]
+		switch {
+		case roles == nil || !runs:
+		case s.Target != nil && s.Target.Kind == rbacv1.ServiceAccountKind:
+			step.IAMRoles = roles.Of(s.Target.Namespace, s.Target.Name, node)
+		case s.AnyServiceAccount:
+			step.IAMRoles = roles.In(s.Namespace, node)
 		}
 		out.Steps = append(out.Steps, step)
 	}
@@ -660,6 +733,7 @@ func printPaths(w io.Writer, r *v1alpha1.CanReport, wide bool) {
 		} else {
 			last := p.Steps[len(p.Steps)-1]
 			fmt.Fprintf(w, "    ... %s: %s\n", last.Route, last.Grant)
+			printIAMRoles(w, "    ", last.IAMRoles)
 		}
 	}
 	if len(shown) < len(paths) {
@@ -674,13 +748,30 @@ func conditional(p v1alpha1.EscalationPath) string {
 	return ""
 }
 
+// maxIAMRolesShown bounds the IAM roles a step lists in the table.
+const maxIAMRolesShown = 5
+
 func printSteps(w io.Writer, p v1alpha1.EscalationPath) {
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "  %d. [%s] as %s: %s\n     -> %s\n", i+1, s.Route, subjectArg(s.As), s.Grant, s.LeadsTo)
 		if s.Condition != "" {
 			fmt.Fprintf(w, "     if %s\n", s.Condition)
 		}
+		printIAMRoles(w, "     ", s.IAMRoles)
 	}
+}
+
+// printIAMRoles prints the IAM roles a step leads to, the first few.
+func printIAMRoles(w io.Writer, indent string, roles []string) {
+	if len(roles) == 0 {
+		return
+	}
+	shown := roles[:min(len(roles), maxIAMRolesShown)]
+	more := ""
+	if len(roles) > len(shown) {
+		more = fmt.Sprintf(" and %d more (-o json lists them)", len(roles)-len(shown))
+	}
+	fmt.Fprintf(w, "%sIAM roles: %s%s\n", indent, strings.Join(shown, ", "), more)
 }
 
 func printExplanation(w io.Writer, e *v1alpha1.CanExplanation) error {

@@ -21,7 +21,7 @@ func addEscalation(r *v1alpha1.WhoCanReport, snap *source.Snapshot, ix *rbac.Ind
 	action := q.Verb + " " + whoCanTarget(r.Query)
 	for _, x := range rbac.NewEscalator(snap.RBAC, ix, opts).Reaching(*q, direct.Subjects, action) {
 		s := v1alpha1.NewSubject(x.Subject.Kind, x.Subject.Name, x.Subject.Namespace)
-		p := escalationPath(x.Path)
+		p := escalationPath(x.Path, nil)
 		s.Escalation = &p
 		r.Subjects = append(r.Subjects, s)
 	}

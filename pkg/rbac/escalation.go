@@ -96,6 +96,9 @@ type Step struct {
 	Role *ObjectRef
 	// Name is the object written (an AdminObject) or the signer (csr).
 	Name string
+	// AnyServiceAccount: the step leads to any service account of Namespace (of every
+	// namespace when Namespace is ""), not to one of them.
+	AnyServiceAccount bool
 }
 
 // Path is a sequence of steps from an identity to what it reaches.
@@ -1743,7 +1746,14 @@ func (e *Escalator) From(subject Subject, id Identity, extra Authorizer) Escalat
 		steps := e.appendStep(nil, startNode, ed, g.nodes[ed.to])
 		last := &steps[len(steps)-1]
 		if last.LeadsTo == "" {
-			last.LeadsTo = e.hubLabel(g.nodes[ed.to])
+			hub := g.nodes[ed.to]
+			last.LeadsTo = e.hubLabel(hub)
+			switch hub.kind {
+			case kHubNS:
+				last.AnyServiceAccount, last.Namespace = true, hub.ns
+			case kHubAllSAs:
+				last.AnyServiceAccount, last.Namespace = true, ""
+			}
 		}
 		others = append(others, finishPath(steps, nil, last.LeadsTo))
 		if m := g.nodes[ed.to]; m.kind == kSA || m.kind == kUser || m.kind == kGroup {

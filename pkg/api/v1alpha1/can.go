@@ -142,6 +142,11 @@ type EscalationStep struct {
 	Role *ObjectRef `json:"role,omitempty"`
 	// Name of the object written (aws-auth) or of the signer (csr).
 	Name string `json:"name,omitempty"`
+	// IAMRoles (can --pod-identity) are the AWS IAM roles that pods running as the
+	// step's target get (IRSA, EKS Pod Identity, or the node's role through IMDS);
+	// for a step that leads to any service account of a namespace, those of every
+	// service account there. Sorted; omitted when none is known.
+	IAMRoles []string `json:"iamRoles,omitempty"`
 }
 
 // DeepCopyObject implements runtime.Object.
