@@ -1024,6 +1024,16 @@ func TestCanEscalationPathsHoldOnTheServer(t *testing.T) {
 	clusterRole("can-esc-podcreator", rule(v("create"), "", r("pods")))
 	role("can-esc-bind", "nsbinder", group("can-nsbinders"), rule(v("create"), rbacGroup, r("rolebindings")),
 		rule(v("bind"), rbacGroup, r("clusterroles"), "can-esc-podcreator"))
+	// The conditional routes (proved up to their grants).
+	clusterRole("can-esc-proxy", rule(v("get"), "", r("nodes/proxy")))
+	clusterBind("can-esc-proxy", "can-esc-proxy", user("can-proxy"))
+	clusterRole("can-esc-hooker", rule(v("create"), "admissionregistration.k8s.io", r("mutatingwebhookconfigurations")))
+	clusterBind("can-esc-hooker", "can-esc-hooker", user("can-hooker"))
+	clusterRole("can-esc-csr", rule(v("create"), "certificates.k8s.io", r("certificatesigningrequests")),
+		rule(v("update"), "certificates.k8s.io", r("certificatesigningrequests/approval")),
+		rule(v("approve"), "certificates.k8s.io", r("signers"), "kubernetes.io/kube-apiserver-client"))
+	clusterBind("can-esc-csr", "can-esc-csr", user("can-csr"))
+	role("can-esc-pods", "execer", user("can-execer"), rule(v("create"), "", r("pods/exec")))
 	clusterRole("can-esc-reader", rule(v("get", "list", "watch"), "", r("pods", "configmaps")), rule(v("get", "list", "watch"), "apps", r("deployments")))
 	clusterBind("can-esc-reader", "can-esc-reader", user("can-reader"))
 	sc.apply(ctx, t, cl.client, "can-esc")
@@ -1052,6 +1062,10 @@ func TestCanEscalationPathsHoldOnTheServer(t *testing.T) {
 		{"user/can-secrets", []string{"secrets", "cluster-admin"}},
 		{"group/can-nsbinders", []string{"bind", "create-pods", "cluster-admin"}},
 		{iamRole, []string{"escalate", "cluster-admin"}},
+		{"user/can-proxy", []string{"nodes-proxy", "cluster-admin"}},
+		{"user/can-hooker", []string{"webhook", "cluster-admin"}},
+		{"user/can-csr", []string{"csr", "cluster-admin"}},
+		{"user/can-execer", []string{"running-pods", "cluster-admin"}},
 		{"user/can-reader", nil},
 	}
 	dir := t.TempDir()
