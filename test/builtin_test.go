@@ -32,28 +32,7 @@ func TestBuiltinResourcesCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Leave out groups that CustomResourceDefinitions created by other tests serve.
-	crdGroups := map[string]bool{}
-	dyn, err := dynamic.NewForConfig(shared.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds, err := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).List(t.Context(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range crds.Items {
-		var crd apiextensionsv1.CustomResourceDefinition
-		if b, err := u.MarshalJSON(); err == nil && json.Unmarshal(b, &crd) == nil {
-			crdGroups[crd.Spec.Group] = true
-		}
-	}
-	var builtinGroups []*metav1.APIGroup
-	for _, g := range groups {
-		if !crdGroups[g.Name] {
-			builtinGroups = append(builtinGroups, g)
-		}
-	}
+	builtinGroups := withoutCRDGroups(t, groups)
 	got := resources.FromServer(version.GitVersion, builtinGroups, lists)
 	checkGolden(t, builtinPath, got)
 	n := 0
@@ -88,4 +67,32 @@ func checkGolden[T any](t *testing.T, path string, got T) {
 		_ = json.Unmarshal(want, &w)
 		t.Fatalf("%s is out of date (-file +server); run with -update:\n%s", path, cmp.Diff(w, got))
 	}
+}
+
+// withoutCRDGroups leaves out of groups those that CustomResourceDefinitions (created
+// by other tests) serve.
+func withoutCRDGroups(t *testing.T, groups []*metav1.APIGroup) []*metav1.APIGroup {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(shared.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crdGroups := map[string]bool{}
+	for _, u := range crds.Items {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if b, err := u.MarshalJSON(); err == nil && json.Unmarshal(b, &crd) == nil {
+			crdGroups[crd.Spec.Group] = true
+		}
+	}
+	var out []*metav1.APIGroup
+	for _, g := range groups {
+		if !crdGroups[g.Name] {
+			out = append(out, g)
+		}
+	}
+	return out
 }

@@ -973,15 +973,7 @@ func TestCanEscalationPathsHoldOnTheServer(t *testing.T) {
 	}
 	v := func(verbs ...string) []string { return verbs }
 	r := func(resources ...string) []string { return resources }
-	user := func(name string) rbacv1.Subject {
-		return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
-	}
-	group := func(name string) rbacv1.Subject {
-		return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
-	}
-	sa := func(ns, name string) rbacv1.Subject {
-		return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
-	}
+	user, group, sa := userSubject, groupSubject, saSubject
 	const rbacGroup = rbacv1.GroupName
 	sc := &scenario{namespaces: []string{"can-esc-pods", "can-esc-deploy", "can-esc-token", "can-esc-chain", "can-esc-secrets", "can-esc-bind"}}
 	clusterRole := func(name string, rules ...rbacv1.PolicyRule) {

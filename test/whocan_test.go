@@ -148,15 +148,7 @@ func TestWhoCanKnownAnswers(t *testing.T) {
 	ref := func(kind, name string) rbacv1.RoleRef {
 		return rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: name}
 	}
-	user := func(name string) rbacv1.Subject {
-		return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
-	}
-	group := func(name string) rbacv1.Subject {
-		return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
-	}
-	sa := func(ns, name string) rbacv1.Subject {
-		return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
-	}
+	user, group, sa := userSubject, groupSubject, saSubject
 	create := func(obj any) {
 		t.Helper()
 		var err error
@@ -291,3 +283,16 @@ spec:
     storage: true
     schema: {openAPIV3Schema: {type: object}}
 `
+
+// userSubject, groupSubject and saSubject are RBAC subjects as bindings write them.
+func userSubject(name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
+}
+
+func groupSubject(name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
+}
+
+func saSubject(ns, name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
+}
