@@ -8,5 +8,5 @@ KUBEBUILDER_ASSETS=$(./hack/test-deps.sh)
 export KUBEBUILDER_ASSETS
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin/kubectl-eksiam" ./cmd/kubectl-eksiam
+./hack/build-plugin.sh "$bin"
 go run ./hack/bench-podidentity -bin "$bin" "$@"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -289,12 +290,18 @@ func (o *WhoCanOptions) Run(ctx context.Context) error {
 	if o.Scope.Explicit && query.Scope == v1alpha1.ScopeCluster && !o.Scope.AllNamespaces {
 		fmt.Fprintf(o.ErrOut, "Warning: %s: -n %s does not apply\n", clusterScopeReason(query), o.Scope.Namespace)
 	}
+	readErr := snap.Err()
+	// The snapshot and its index are garbage from here on (the report holds what it
+	// prints, and neither is used below): collect them before the output is encoded,
+	// so its buffers do not stack on top of them. This keeps the peak RSS of a large
+	// -A answer under 100 MiB for a few ms (docs/benchmarks.md §2).
+	runtime.GC()
 	printWarnings(o.ErrOut, report.Warnings)
 	printFindings(o.ErrOut, report.Findings)
 	if err := o.print(report); err != nil {
 		return err
 	}
-	return snap.Err()
+	return readErr
 }
 
 // printWarnings writes a report's warnings to stderr, at the one point every command

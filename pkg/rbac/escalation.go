@@ -1901,9 +1901,15 @@ type Reached struct {
 // action, the identity does too, by the same path (its steps taken as the identity):
 // that path is found once per set of groups, and it is the one shown, which may be
 // longer than one through the identity's own grants. Otherwise the identity's own
-// search runs, and what a search that found nothing explored is known to lead
-// nowhere for the searches after it.
+// search runs. The searches share what they learn (reachMemo): the distance to the
+// action from every node on a path found, and the nodes that lead nowhere.
 func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []Reached {
+	return e.reaching(q, direct, action, true)
+}
+
+// reaching is Reaching; share=false gives each search a memo of its own (the tests
+// compare the two).
+func (e *Escalator) reaching(q Query, direct []SubjectAccess, action string, share bool) []Reached {
 	e.graphFor(&q)
 	goal := map[int32]bool{}
 	for _, sa := range direct {
@@ -1914,7 +1920,10 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 	isGoal := func(ni int32) bool {
 		return ni == adminNode || slices.ContainsFunc(e.g.nodes[ni].ids, func(id int32) bool { return goal[id] })
 	}
-	dead := map[int32]bool{}
+	newMemo := func() *reachMemo {
+		return &reachMemo{isGoal: isGoal, known: map[int32]int{}, next: map[int32]via{}, gain: map[int32]int{}, dead: map[int32]bool{}}
+	}
+	m := newMemo()
 	shared := map[string]*Path{}
 	groups := Subject{Kind: "shared groups"} // As of the steps a shared search takes
 	var out []Reached
@@ -1925,6 +1934,9 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 		ci := e.subjectNode(s)
 		if isGoal(ci) {
 			continue // allowed as it is
+		}
+		if !share {
+			m = newMemo()
 		}
 		n := e.g.nodes[ci]
 		own, hasOwn := e.ids[n.subject]
@@ -1944,7 +1956,7 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 				si := e.node("shared/"+key, func() *node {
 					return &node{kind: kGroup, subject: groups, id: Identity{Groups: names}}
 				})
-				sp = e.search(si, isGoal, dead, action)
+				sp = e.search(si, m, action)
 				shared[key] = sp
 			}
 			if sp != nil {
@@ -1959,7 +1971,7 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 			}
 		}
 		if p == nil {
-			p = e.search(ci, isGoal, dead, action)
+			p = e.search(ci, m, action)
 		}
 		if p != nil {
 			out = append(out, Reached{Subject: n.subject, Path: *p})
@@ -1969,11 +1981,60 @@ func (e *Escalator) Reaching(q Query, direct []SubjectAccess, action string) []R
 	return out
 }
 
+// reachMemo is what Reaching's searches have learnt, shared between them: the exact
+// distance to a goal of every node on a path found (a part of a shortest path is a
+// shortest path), the next hop from it, the gain a path ends with, and the nodes from
+// which no goal can be reached.
+type reachMemo struct {
+	isGoal func(int32) bool
+	known  map[int32]int
+	next   map[int32]via // via.from is the next node here
+	gain   map[int32]int // a path's last node, when it ends with a gain: the gain
+	dead   map[int32]bool
+}
+
 // search is the shortest path from node start to a goal (isGoal, or a role it can
 // give itself that allows the question the graph is built for), nil when there is
-// none; then every node it explored is marked in dead (nothing it reaches is a goal),
-// and later searches stop there.
-func (e *Escalator) search(start int32, isGoal func(int32) bool, dead map[int32]bool, action string) *Path {
+// none. A node on a path found before is not expanded again: its distance to a goal
+// is known, and the path goes on as it did. When nothing is found, every node the
+// search explored is marked dead, and later searches stop there.
+func (e *Escalator) search(start int32, m *reachMemo, action string) *Path {
+	if _, ok := m.known[start]; !ok {
+		if !e.explore(start, m) {
+			return nil
+		}
+	}
+	// Follow the next hops to the last node.
+	var steps []Step
+	at := start
+	for {
+		nx, ok := m.next[at]
+		if !ok {
+			break
+		}
+		steps = e.appendStep(steps, e.g.nodes[at], nx.ed, e.g.nodes[nx.from])
+		at = nx.from
+	}
+	n := e.g.nodes[at]
+	var p Path
+	gi, withGain := m.gain[at]
+	switch {
+	case at == adminNode:
+		p = finishPath(steps, n)
+	case withGain:
+		steps = append(steps, gainSteps(n, []*capability{gainCap(n, gi, n.gains[gi].target)})...)
+		p = finishPath(steps, nil, action)
+	default:
+		p = finishPath(steps, nil, action)
+		t := n.subject
+		p.Target = &t
+	}
+	return &p
+}
+
+// explore runs Dijkstra from start (not yet known) to the nearest goal and records
+// the path in m; false when no goal is reachable.
+func (e *Escalator) explore(start int32, m *reachMemo) bool {
 	g := e.g
 	dist := map[int32]int{start: 0}
 	parent := map[int32]via{}
@@ -1993,11 +2054,19 @@ func (e *Escalator) search(start int32, isGoal func(int32) bool, dead map[int32]
 		}
 		done[ni] = true
 		explored = append(explored, ni)
-		if isGoal(ni) {
+		if m.isGoal(ni) {
 			bestAt, bestGain = ni, -1
+			m.known[ni] = 0
+			best = d
 			break
 		}
-		if dead[ni] {
+		if h, ok := m.known[ni]; ok {
+			if d+h < best {
+				best, bestAt, bestGain = d+h, ni, -1
+			}
+			continue // its path is known; going through it again cannot do better
+		}
+		if m.dead[ni] {
 			continue
 		}
 		e.expand(ni)
@@ -2021,25 +2090,21 @@ func (e *Escalator) search(start int32, isGoal func(int32) bool, dead map[int32]
 	}
 	if bestAt < 0 {
 		for _, ni := range explored {
-			dead[ni] = true
+			m.dead[ni] = true
 		}
-		return nil
+		return false
 	}
-	steps := e.stepsTo(start, bestAt, func(i int32) via { return parent[i] })
-	n := g.nodes[bestAt]
-	var p Path
-	switch {
-	case bestAt == adminNode:
-		p = finishPath(steps, n)
-	case bestGain >= 0:
-		steps = append(steps, gainSteps(n, []*capability{gainCap(n, bestGain, n.gains[bestGain].target)})...)
-		p = finishPath(steps, nil, action)
-	default:
-		p = finishPath(steps, nil, action)
-		t := n.subject
-		p.Target = &t
+	if bestGain >= 0 {
+		m.gain[bestAt] = bestGain
+		m.known[bestAt] = best - dist[bestAt]
 	}
-	return &p
+	for at := bestAt; at != start; {
+		p := parent[at]
+		m.next[p.from] = via{from: at, ed: p.ed}
+		m.known[p.from] = best - dist[p.from]
+		at = p.from
+	}
+	return true
 }
 
 // stepsTo are the steps of the path a search found from start to node to, following

@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -205,4 +207,54 @@ func TestEscalationGrantKeepsNames(t *testing.T) {
 	if want := "create pods/exec [web] in namespace app (RoleBinding/app/exec -> ClusterRole/exec-web)"; step.Route != RouteRunningPods || step.Grant != want {
 		t.Errorf("step [%s] grant %q, want [%s] %q", step.Route, step.Grant, RouteRunningPods, want)
 	}
+}
+
+// The searches of Reaching share what they learn; sharing must not change the answer:
+// the same subjects, each with a path of the same length to the same end, as searches
+// that each start from nothing. On generated snapshots with and without
+// system:authenticated bound (then paths go through each subject's own grants).
+func TestReachingSharedSearchesAgree(t *testing.T) {
+	queries := []Query{
+		{Attributes: Attributes{Verb: "delete", Resource: "nodes"}},
+		{Attributes: Attributes{Verb: "escalate", APIGroup: "rbac.authorization.k8s.io", Resource: "clusterroles"}},
+		{Attributes: Attributes{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "ns-3"}},
+		{Attributes: Attributes{Verb: "get", Resource: "secrets", Namespace: "ns-1"}},
+		{Attributes: Attributes{Verb: "impersonate", Resource: "users"}},
+	}
+	total, compared := 0, 0
+	for _, seed := range []uint64{3, 4} {
+		for _, shared := range []bool{true, false} {
+			snap := benchSnapshot(seed, 1_000, 2_000)
+			if !shared {
+				// No group every identity shares: each subject's own grants count.
+				for i := range snap.ClusterRoleBindings {
+					b := &snap.ClusterRoleBindings[i]
+					b.Subjects = slices.DeleteFunc(b.Subjects, func(s rbacv1.Subject) bool { return strings.HasPrefix(s.Name, "system:") })
+				}
+				for i := range snap.RoleBindings {
+					b := &snap.RoleBindings[i]
+					b.Subjects = slices.DeleteFunc(b.Subjects, func(s rbacv1.Subject) bool { return strings.HasPrefix(s.Name, "system:") })
+				}
+			}
+			ix := NewIndex(snap)
+			for _, q := range queries {
+				direct := ix.WhoCan(q)
+				got := NewEscalator(snap, ix, EscalationOptions{}).reaching(q, direct.Subjects, "x", true)
+				want := NewEscalator(snap, ix, EscalationOptions{}).reaching(q, direct.Subjects, "x", false)
+				key := func(r []Reached) map[Subject]string {
+					m := map[Subject]string{}
+					for _, x := range r {
+						m[x.Subject] = fmt.Sprintf("%d steps to %s", len(x.Path.Steps), x.Path.Reaches)
+					}
+					return m
+				}
+				if d := cmp.Diff(key(want), key(got)); d != "" {
+					t.Errorf("seed %d, shared groups %v, %+v (-each alone +shared):\n%s", seed, shared, q.Attributes, d)
+				}
+				total += len(want)
+				compared++
+			}
+		}
+	}
+	t.Logf("%d questions, %d subjects reaching by escalation compared", compared, total)
 }
