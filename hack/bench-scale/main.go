@@ -137,6 +137,10 @@ func run(sc scale, scenario string, runs int, bin string, hold bool) error {
 		{"who-can get nodes -o json, RBAC only", "kubectl eksiam who-can get nodes -o json --iam=false"},
 		{"who-can -n (one namespace)", "kubectl eksiam who-can get secrets -n ns-0042"},
 		{"who-can, cold discovery cache", "rm -rf ~/.kube/cache; kubectl eksiam who-can get pods -A"},
+		// Every namespace's RBAC and the escalation graph (exit 0).
+		{"who-can --escalation", "kubectl eksiam who-can --escalation delete nodes"},
+		// The matrix of one subject with its paths (exit 1: a path to cluster admin).
+		{"can -A", "kubectl eksiam can serviceaccount/ns-0042/sa-7 -A; test $? -le 1"},
 	}
 	if scenario == "audit" {
 		// The whole audit (RBAC, aws-auth, the service account objects, pod identity's
