@@ -20,11 +20,8 @@ type Route struct {
 }
 
 // WorkloadKinds are the pod-creating kinds whose create, update or patch lets one
-// choose the service account their pods run as.
-var WorkloadKinds = []struct{ Group, Resource string }{
-	{"apps", "deployments"}, {"apps", "replicasets"}, {"apps", "statefulsets"}, {"apps", "daemonsets"},
-	{"batch", "jobs"}, {"batch", "cronjobs"}, {"", "replicationcontrollers"},
-}
+// choose the service account their pods run as: the escalation routes' list.
+var WorkloadKinds = rbac.PodCreatingKinds
 
 func resourceName(group, resource string) string {
 	if group == "" {

@@ -202,13 +202,17 @@ func staticTriggers() []trigger {
 		{t: tWebhook, verbs: cud, group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", cluster: true},
 		{t: tAdmin, verbs: []string{"*"}, group: "*", resource: "*", cluster: true},
 	}
-	for _, w := range []struct{ group, resource string }{
-		{"apps", "deployments"}, {"apps", "replicasets"}, {"apps", "statefulsets"}, {"apps", "daemonsets"},
-		{"batch", "jobs"}, {"batch", "cronjobs"}, {"", "replicationcontrollers"},
-	} {
-		ts = append(ts, trigger{t: tWorkload, verbs: cud, group: w.group, resource: w.resource})
+	for _, w := range PodCreatingKinds {
+		ts = append(ts, trigger{t: tWorkload, verbs: cud, group: w.Group, resource: w.Resource})
 	}
 	return ts
+}
+
+// PodCreatingKinds are the built-in workload kinds whose create, update or patch lets
+// one choose the service account their pods run as (the pod template names it).
+var PodCreatingKinds = []struct{ Group, Resource string }{
+	{"apps", "deployments"}, {"apps", "replicasets"}, {"apps", "statefulsets"}, {"apps", "daemonsets"},
+	{"batch", "jobs"}, {"batch", "cronjobs"}, {"", "replicationcontrollers"},
 }
 
 // Client signers of the csr route (Kubernetes' built-in signers).
