@@ -378,24 +378,13 @@ func (c *HardenCollector) Visit(u *unstructured.Unstructured) error {
 	if ns := u.GetNamespace(); ns != "" {
 		c.Namespace(ns)
 	}
-	convert := func(out any) error {
-		return runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), out)
-	}
 	switch gvk.GroupKind() {
 	case schema.GroupKind{Kind: "Namespace"}:
 		c.Namespace(u.GetName())
 	case schema.GroupKind{Kind: "ServiceAccount"}:
-		var o corev1.ServiceAccount
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.ServiceAccount(&o)
+		return convertTo(u, c.ServiceAccount)
 	case schema.GroupKind{Kind: "Pod"}:
-		var o corev1.Pod
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Pod(&o)
+		return convertTo(u, c.Pod)
 	case schema.GroupKind{Kind: "Secret"}:
 		// Only the type and the metadata: the data is never converted or kept.
 		typ, _, _ := unstructured.NestedString(u.Object, "type")
@@ -408,6 +397,16 @@ func (c *HardenCollector) Visit(u *unstructured.Unstructured) error {
 			}
 		})
 	}
+	return nil
+}
+
+// convertTo converts u into a T and hands it to fn.
+func convertTo[T any](u *unstructured.Unstructured, fn func(*T)) error {
+	var o T
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), &o); err != nil {
+		return err
+	}
+	fn(&o)
 	return nil
 }
 

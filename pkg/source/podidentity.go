@@ -271,30 +271,15 @@ func (c *PodIdentityCollector) Visit(u *unstructured.Unstructured) error {
 	if ns := u.GetNamespace(); ns != "" {
 		c.Namespace(ns)
 	}
-	convert := func(out any) error {
-		return runtime.DefaultUnstructuredConverter.FromUnstructured(u.UnstructuredContent(), out)
-	}
 	switch u.GroupVersionKind().GroupKind() {
 	case schema.GroupKind{Kind: "Namespace"}:
 		c.Namespace(u.GetName())
 	case schema.GroupKind{Kind: "ServiceAccount"}:
-		var o corev1.ServiceAccount
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.ServiceAccount(&o)
+		return convertTo(u, c.ServiceAccount)
 	case schema.GroupKind{Kind: "Pod"}:
-		var o corev1.Pod
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Pod(&o)
+		return convertTo(u, c.Pod)
 	case schema.GroupKind{Kind: "Node"}:
-		var o corev1.Node
-		if err := convert(&o); err != nil {
-			return err
-		}
-		c.Node(&o)
+		return convertTo(u, c.Node)
 	default:
 		return visitWorkload(u, func(kind string, m metav1.Object, t *corev1.PodTemplateSpec) {
 			c.Workload(kind, m, t)
