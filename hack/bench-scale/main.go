@@ -9,7 +9,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -20,11 +19,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-eksiam/kubectl-eksiam/internal/benchenv"
+	"github.com/kubectl-eksiam/kubectl-eksiam/internal/benchpolicy"
 )
 
 func main() {
@@ -200,64 +199,40 @@ func run(sc scale, scenario string, runs int, bin string, hold bool) error {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
 
-// seed creates the policy with 16 concurrent writers.
+// seed creates the policy (internal/benchpolicy) with 16 concurrent writers.
 func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
-	namespaces, perNS, crbs, clusterRoles := sc.namespaces, sc.perNS, sc.crbs, sc.clusterRoles
-	r := rand.New(rand.NewPCG(1, 2))
-	verbs := []string{"get", "list", "watch", "create", "update", "patch", "delete"}
-	resources := []string{"pods", "pods/log", "pods/exec", "secrets", "configmaps", "services", "deployments", "jobs", "*"}
-	groups := []string{"", "apps", "batch", "*"}
-	rule := func() rbacv1.PolicyRule {
-		return rbacv1.PolicyRule{Verbs: []string{verbs[r.IntN(len(verbs))], verbs[r.IntN(len(verbs))]},
-			APIGroups: []string{groups[r.IntN(len(groups))]}, Resources: []string{resources[r.IntN(len(resources))], resources[r.IntN(len(resources))]}}
-	}
-	rules := func() []rbacv1.PolicyRule { return []rbacv1.PolicyRule{rule(), rule(), rule()} }
-	subject := func(ns string) rbacv1.Subject {
-		switch r.IntN(3) {
-		case 0:
-			return rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: fmt.Sprintf("user-%d", r.IntN(2000))}
-		case 1:
-			return rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: fmt.Sprintf("team-%d", r.IntN(200))}
-		}
-		return rbacv1.Subject{Kind: "ServiceAccount", Namespace: ns, Name: fmt.Sprintf("sa-%d", r.IntN(10))}
-	}
-
-	var jobs []func() error
-	for i := range clusterRoles {
-		cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-cr-%04d", i)}, Rules: rules()}
-		jobs = append(jobs, func() error { _, err := c.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); return err })
-	}
-	for i := range crbs {
-		ns := fmt.Sprintf("ns-%04d", r.IntN(namespaces))
-		crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-crb-%04d", i)},
-			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: fmt.Sprintf("bench-cr-%04d", r.IntN(clusterRoles))},
-			Subjects: []rbacv1.Subject{subject(ns), subject(ns)}}
-		jobs = append(jobs, func() error {
-			_, err := c.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{})
-			return err
-		})
-	}
-	var nsJobs []func() error
-	for n := range namespaces {
-		ns := fmt.Sprintf("ns-%04d", n)
+	p := benchpolicy.Generate(benchpolicy.Scale{Namespaces: sc.namespaces, PerNamespace: sc.perNS, ClusterRoles: sc.clusterRoles,
+		ClusterRoleBindings: sc.crbs, MapRoles: sc.mapRoles, MapUsers: sc.mapUsers})
+	var nsJobs, jobs []func() error
+	for _, ns := range p.Namespaces {
 		nsJobs = append(nsJobs, func() error {
 			_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 			return err
 		})
-		for i := range perNS {
-			role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("role-%02d", i), Namespace: ns}, Rules: rules()}
-			ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}
-			if r.IntN(4) == 0 {
-				ref = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: fmt.Sprintf("bench-cr-%04d", r.IntN(clusterRoles))}
-			}
-			rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("rb-%02d", i), Namespace: ns}, RoleRef: ref,
-				Subjects: []rbacv1.Subject{subject(ns), subject(ns)}}
-			jobs = append(jobs, func() error { _, err := c.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); return err },
-				func() error {
-					_, err := c.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{})
-					return err
-				})
-		}
+	}
+	for i := range p.ClusterRoles {
+		jobs = append(jobs, func() error {
+			_, err := c.RbacV1().ClusterRoles().Create(ctx, &p.ClusterRoles[i], metav1.CreateOptions{})
+			return err
+		})
+	}
+	for i := range p.ClusterRoleBindings {
+		jobs = append(jobs, func() error {
+			_, err := c.RbacV1().ClusterRoleBindings().Create(ctx, &p.ClusterRoleBindings[i], metav1.CreateOptions{})
+			return err
+		})
+	}
+	for i := range p.Roles {
+		role, rb := &p.Roles[i], &p.RoleBindings[i]
+		jobs = append(jobs,
+			func() error {
+				_, err := c.RbacV1().Roles(role.Namespace).Create(ctx, role, metav1.CreateOptions{})
+				return err
+			},
+			func() error {
+				_, err := c.RbacV1().RoleBindings(rb.Namespace).Create(ctx, rb, metav1.CreateOptions{})
+				return err
+			})
 	}
 	if err := benchenv.Parallel(nsJobs); err != nil {
 		return err
@@ -265,37 +240,9 @@ func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
 	if err := benchenv.Parallel(jobs); err != nil {
 		return err
 	}
-	_, err := c.CoreV1().ConfigMaps("kube-system").Create(ctx, awsAuth(sc), metav1.CreateOptions{})
+	_, err := c.CoreV1().ConfigMaps("kube-system").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"},
+		Data: p.AWSAuth}, metav1.CreateOptions{})
 	return err
-}
-
-// awsAuth is an aws-auth of realistic shape: node roles with the node username
-// template, human roles with {{SessionName}} usernames in team groups, fixed usernames
-// that RBAC names as Users, a few system:masters roles, and IAM users.
-func awsAuth(sc scale) *corev1.ConfigMap {
-	var roles, users strings.Builder
-	for i := range sc.mapRoles {
-		arn := fmt.Sprintf("arn:aws:iam::111122223333:role/bench-role-%04d", i)
-		switch i % 5 {
-		case 0:
-			fmt.Fprintf(&roles, "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n", arn)
-		case 1, 2:
-			fmt.Fprintf(&roles, "- rolearn: %s\n  username: team-%d:{{SessionName}}\n  groups:\n  - team-%d\n", arn, i%200, i%200)
-		case 3:
-			fmt.Fprintf(&roles, "- rolearn: %s\n  username: user-%d\n  groups:\n  - team-%d\n  - readers\n", arn, i*7%2000, i%200)
-		default:
-			groups := fmt.Sprintf("team-%d", i%200)
-			if i%50 == 4 {
-				groups = "system:masters"
-			}
-			fmt.Fprintf(&roles, "- rolearn: %s\n  username: admin:{{AccountID}}:{{SessionName}}\n  groups:\n  - %s\n", arn, groups)
-		}
-	}
-	for i := range sc.mapUsers {
-		fmt.Fprintf(&users, "- userarn: arn:aws:iam::111122223333:user/bench-user-%03d\n  username: user-%d\n  groups:\n  - team-%d\n", i, i*13%2000, i%200)
-	}
-	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"},
-		Data: map[string]string{"mapRoles": roles.String(), "mapUsers": users.String()}}
 }
 
 // runHarden times `sa harden -A` on n namespaces with a default service account each:
