@@ -7,7 +7,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -117,21 +115,7 @@ func run(sc scale, runs int, bin string) error {
 		"AWS_ENDPOINT_URL_EKS="+eksSrv.URL, "AWS_ENDPOINT_URL_IAM="+iamSrv.URL, "AWS_ENDPOINT_URL_EC2="+ec2Srv.URL,
 		"AWS_ACCESS_KEY_ID="+fakeeks.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+fakeeks.SecretAccessKey, "AWS_REGION="+fakeeks.Region,
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE="+filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "none"), "AWS_PROFILE=")
-	sh := func(script string) (int64, error) {
-		cmd := exec.Command("bash", "-c", script)
-		cmd.Env = environ
-		var errOut bytes.Buffer
-		cmd.Stderr = &errOut
-		err := cmd.Run()
-		if err != nil && cmd.ProcessState.ExitCode() != 1 { // 1: findings
-			return 0, fmt.Errorf("%s: %v: %s", script, err, errOut.String())
-		}
-		ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		if ru == nil {
-			return 0, nil
-		}
-		return ru.Maxrss, nil
-	}
+	sh := func(script string) (int64, error) { return benchenv.Sh(environ, script, 1) } // 1: findings
 	if _, err := sh("kubectl eksiam pod-identity export -A --cluster-name bench --output-dir " + awsDir + " 2>/dev/null"); err != nil {
 		return err
 	}
@@ -182,13 +166,11 @@ func run(sc scale, runs int, bin string) error {
 		}
 		slices.Sort(ds)
 		slices.Sort(rss)
-		fmt.Printf("| %s | `%s` | %s | %s | %s | %.0f MiB |\n", r.name, strings.ReplaceAll(r.command, awsDir, "DIR"), ms(ds[len(ds)/2]), ms(ds[0]), ms(ds[len(ds)-1]), float64(rss[len(rss)/2])/1024)
+		fmt.Printf("| %s | `%s` | %s | %s | %s | %.0f MiB |\n", r.name, strings.ReplaceAll(r.command, awsDir, "DIR"), benchenv.Ms(ds[len(ds)/2]), benchenv.Ms(ds[0]), benchenv.Ms(ds[len(ds)-1]), float64(rss[len(rss)/2])/1024)
 	}
 	fmt.Printf("\nAWS requests over all runs: EKS %s; IAM %s\n", eksSrv.Summary(), iamSrv.Summary())
 	return nil
 }
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
 
 func nsName(sc scale, sa int) string { return fmt.Sprintf("ns-%03d", sa%sc.namespaces) }
 func saName(sa int) string           { return fmt.Sprintf("sa-%05d", sa) }

@@ -85,23 +85,8 @@ func run(sc scale, scenario string, runs int, bin string, hold bool) error {
 	home := filepath.Join(dir, "home")
 	environ := append(os.Environ(), "KUBECONFIG="+kubeconfig, "HOME="+home,
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	// sh runs a script and returns the peak resident set of the largest process in it
-	// (for `kubectl eksiam`, the larger of kubectl and the plugin it execs).
 	sh := func(script string) func() (int64, error) {
-		return func() (int64, error) {
-			cmd := exec.Command("bash", "-c", script)
-			cmd.Env = environ
-			var errOut bytes.Buffer
-			cmd.Stdout, cmd.Stderr = nil, &errOut
-			if err := cmd.Run(); err != nil {
-				return 0, fmt.Errorf("%s: %v: %s", script, err, errOut.String())
-			}
-			ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-			if ru == nil {
-				return 0, nil
-			}
-			return ru.Maxrss, nil
-		}
+		return func() (int64, error) { return benchenv.Sh(environ, script) }
 	}
 	paths := []string{"/apis/rbac.authorization.k8s.io/v1/clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
 		"/apis/rbac.authorization.k8s.io/v1/roles", "/apis/rbac.authorization.k8s.io/v1/rolebindings"}
@@ -192,12 +177,10 @@ func run(sc scale, scenario string, runs int, bin string, hold bool) error {
 		if concurrent > 0 {
 			ratio = fmt.Sprintf("%.2f×", float64(med)/float64(concurrent))
 		}
-		fmt.Printf("| %s | `%s` | %s | %s | %s | %s | %.0f MiB |\n", r.name, r.command, ms(med), ms(ds[0]), ms(ds[len(ds)-1]), ratio, float64(rsss[len(rsss)/2])/1024)
+		fmt.Printf("| %s | `%s` | %s | %s | %s | %s | %.0f MiB |\n", r.name, r.command, benchenv.Ms(med), benchenv.Ms(ds[0]), benchenv.Ms(ds[len(ds)-1]), ratio, float64(rsss[len(rsss)/2])/1024)
 	}
 	return nil
 }
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
 
 // seed creates the policy (internal/benchpolicy) with 16 concurrent writers.
 func seed(ctx context.Context, c kubernetes.Interface, sc scale) error {
@@ -296,13 +279,13 @@ func runHarden(n, runs int, bin string) error {
 		ds = append(ds, d)
 	}
 	slices.Sort(ds)
-	fmt.Printf("| server dry run (median of %d) | `kubectl-eksiam sa harden -A --dry-run=server` | %s |\n", runs, ms(ds[len(ds)/2]))
+	fmt.Printf("| server dry run (median of %d) | `kubectl-eksiam sa harden -A --dry-run=server` | %s |\n", runs, benchenv.Ms(ds[len(ds)/2]))
 	for round := 1; round <= 2; round++ {
 		d, stderr, err := timed(harden...)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| real run %d | `kubectl-eksiam sa harden -A` | %s |\n", round, ms(d))
+		fmt.Printf("| real run %d | `kubectl-eksiam sa harden -A` | %s |\n", round, benchenv.Ms(d))
 		files, _ := filepath.Glob(filepath.Join(backups, "sa-harden-*.yaml"))
 		slices.Sort(files)
 		if len(files) == 0 {
@@ -312,7 +295,7 @@ func runHarden(n, runs int, bin string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| restore %d | `kubectl-eksiam sa restore -f BACKUP` | %s |\n", round, ms(d))
+		fmt.Printf("| restore %d | `kubectl-eksiam sa restore -f BACKUP` | %s |\n", round, benchenv.Ms(d))
 	}
 	return nil
 }

@@ -5,9 +5,15 @@
 package benchenv
 
 import (
+	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
+	"syscall"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -89,3 +95,23 @@ func Parallel(jobs []func() error) error {
 	wg.Wait()
 	return first
 }
+
+// Sh runs script with bash in environ and returns the peak resident set (KiB) of the
+// largest process in it, from wait4: for `kubectl eksiam`, the larger of kubectl and
+// the plugin it execs. An exit code in ok is not an error (1: findings, for example).
+func Sh(environ []string, script string, ok ...int) (int64, error) {
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Env = environ
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Run(); err != nil && !slices.Contains(ok, cmd.ProcessState.ExitCode()) {
+		return 0, fmt.Errorf("%s: %v: %s", script, err, errOut.String())
+	}
+	if ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage); ru != nil {
+		return ru.Maxrss, nil
+	}
+	return 0, nil
+}
+
+// Ms writes a duration in milliseconds, as the reports do.
+func Ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
